@@ -1,0 +1,14 @@
+/* Backend-independent entry points. */
+#include "backend-private.h"
+
+const char *
+gcut_backend_name (const GcutBackend *backend)
+{
+  return backend->name;
+}
+
+void
+gcut_backend_set_threads (GcutBackend *backend, int n_threads)
+{
+  backend->set_threads (backend, n_threads);
+}

@@ -1,0 +1,53 @@
+/* CPU backend internals: one kernel implementation per op, oneDNN handles. */
+#pragma once
+
+#include <oneapi/dnnl/dnnl.h>
+#include <string.h>
+#include "../backend-private.h"
+
+typedef struct
+{
+  const GcutNode *node;
+  int n_in;
+  GcutTensor in[GCUT_MAX_INPUTS];
+  GcutTensor out;
+  gsize scratch_bytes; /* set by prepare: shared scratch needed by run */
+  gpointer state;      /* op-specific, freed by release */
+} GcutCpuKernel;
+
+typedef struct
+{
+  gboolean (*prepare) (GcutCpuKernel *k, GError **error);
+  void (*run) (GcutCpuKernel *k, void *scratch);
+  void (*release) (GcutCpuKernel *k); /* may be NULL */
+} GcutCpuOp;
+
+dnnl_engine_t gcut_cpu_engine (void);
+dnnl_stream_t gcut_cpu_stream (void);
+/* FALSE with a GError naming what failed when status is not dnnl_success. */
+gboolean gcut_dnnl_check (dnnl_status_t status, const char *what, GError **error);
+/* A memory descriptor for t in its layout (nchw, nChw8c, nChw16c, or plain). */
+void gcut_cpu_md (const GcutTensor *t, dnnl_memory_desc_t *md);
+
+/* Images: the element stride between neighbouring pixels of one channel is
+ * block; channel c's plane of image n starts at gcut_cpu_plane(). */
+static inline float *
+gcut_cpu_plane (const GcutTensor *t, gint64 n, gint64 c)
+{
+  const gint64 C = t->shape.dims[1], HW = t->shape.dims[2] * t->shape.dims[3];
+  const int B = t->block;
+  return (float *)t->data + ((n * (C / B) + c / B) * HW) * B + c % B;
+}
+
+extern const GcutCpuOp gcut_cpu_conv2d, gcut_cpu_conv2d_bwd_data,
+    gcut_cpu_conv2d_bwd_weights, gcut_cpu_conv_t2d, gcut_cpu_conv_t2d_bwd_data,
+    gcut_cpu_conv_t2d_bwd_weights, gcut_cpu_bias_grad, gcut_cpu_pad, gcut_cpu_pad_bwd,
+    gcut_cpu_instance_norm, gcut_cpu_instance_norm_bwd, gcut_cpu_instance_norm_bwd_gamma,
+    gcut_cpu_act, gcut_cpu_act_bwd, gcut_cpu_blur_down, gcut_cpu_blur_down_bwd,
+    gcut_cpu_blur_up, gcut_cpu_blur_up_bwd, gcut_cpu_add, gcut_cpu_copy, gcut_cpu_linear,
+    gcut_cpu_linear_bwd_data, gcut_cpu_linear_bwd_weights, gcut_cpu_l2_normalize,
+    gcut_cpu_l2_normalize_bwd, gcut_cpu_gather, gcut_cpu_gather_bwd, gcut_cpu_softmax,
+    gcut_cpu_softmax_bwd, gcut_cpu_logsumexp, gcut_cpu_logsumexp_bwd;
+
+/* In place over n floats; shared by fused kernels. */
+void gcut_cpu_activate (GcutAct act, float slope, float *data, gint64 n);

@@ -1,0 +1,67 @@
+/* oneDNN plumbing shared by the convolution and matrix-product kernels: a
+ * kernel is a fixed sequence of primitives over memories bound at prepare
+ * time (e.g. weights reorder → convolution), run with the plan's scratch. */
+#pragma once
+
+#include "cpu-private.h"
+
+#define GCUT_DNNL_MAX_CALLS 4
+#define GCUT_DNNL_MAX_ARGS 6
+#define GCUT_DNNL_MAX_MEMS 16
+
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC (dnnl_primitive_desc_t, dnnl_primitive_desc_destroy, NULL)
+
+typedef struct
+{
+  dnnl_primitive_t prim;
+  dnnl_memory_t scratch; /* NULL when the primitive needs none */
+  int n_args;
+  dnnl_exec_arg_t args[GCUT_DNNL_MAX_ARGS];
+} GcutDnnlCall;
+
+typedef struct
+{
+  int n_calls, n_mems;
+  GcutDnnlCall calls[GCUT_DNNL_MAX_CALLS];
+  dnnl_memory_t mems[GCUT_DNNL_MAX_MEMS];
+  dnnl_primitive_desc_t hint; /* forward pd the backward pds were made from */
+} GcutDnnlSeq;
+
+/* The kernel's state, created empty on first use. */
+GcutDnnlSeq *gcut_dnnl_seq (GcutCpuKernel *k);
+/* A primitive descriptor with a user-managed scratchpad and `act` (not NONE
+ * for backward passes) as an eltwise post-op. */
+gboolean gcut_dnnl_pd (const_dnnl_op_desc_t desc, GcutAct act, float slope,
+                       const_dnnl_primitive_desc_t hint, dnnl_primitive_desc_t *pd,
+                       GError **error);
+/* A buffer of the kernel in its own layout, for one argument of a primitive. */
+typedef struct
+{
+  int arg; /* DNNL_ARG_… */
+  dnnl_memory_desc_t md;
+  void *data;
+  gboolean output;
+} GcutDnnlArg;
+
+GcutDnnlArg gcut_dnnl_tensor_arg (int arg, const GcutTensor *t, gboolean output);
+/* Appends the primitive of pd over these buffers.  Where pd wants another
+ * layout, it works on an owned copy, with a reorder appended before it (inputs)
+ * or after it (outputs). */
+gboolean gcut_dnnl_add (GcutCpuKernel *k, const_dnnl_primitive_desc_t pd,
+                        const GcutDnnlArg *args, int n_args, GError **error);
+/* TRUE when pd is oneDNN's slow reference implementation. */
+gboolean gcut_dnnl_is_reference (const_dnnl_primitive_desc_t pd);
+
+void gcut_dnnl_run (GcutCpuKernel *k, void *scratch);
+void gcut_dnnl_release (GcutCpuKernel *k);
+
+typedef enum
+{
+  GCUT_CONV_FORWARD,
+  GCUT_CONV_BACKWARD_DATA,
+  GCUT_CONV_BACKWARD_WEIGHTS
+} GcutConvPass;
+
+/* A convolution kernel, or with `transposed` a deconvolution one (cpu/conv2d.c). */
+gboolean gcut_cpu_conv_prepare (GcutCpuKernel *k, gboolean transposed, GcutConvPass pass,
+                                GError **error);

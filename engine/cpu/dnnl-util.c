@@ -1,0 +1,231 @@
+/* oneDNN plumbing shared by the convolution and matrix-product kernels. */
+#include "dnnl-private.h"
+
+GcutDnnlSeq *
+gcut_dnnl_seq (GcutCpuKernel *k)
+{
+  if (!k->state)
+    k->state = g_new0 (GcutDnnlSeq, 1);
+  return k->state;
+}
+
+static gboolean
+make_attr (GcutAct act, float slope, dnnl_primitive_attr_t *attr, GError **error)
+{
+  dnnl_post_ops_t post_ops;
+  dnnl_alg_kind_t alg = act == GCUT_ACT_TANH ? dnnl_eltwise_tanh : dnnl_eltwise_relu;
+  /* oneDNN's relu alpha is the slope below zero: 0 for ReLU. */
+  float alpha = act == GCUT_ACT_LEAKY_RELU ? slope : 0.f;
+  gboolean ok;
+
+  if (!gcut_dnnl_check (dnnl_primitive_attr_create (attr), "creating attributes", error))
+    return FALSE;
+  if (!gcut_dnnl_check (
+          dnnl_primitive_attr_set_scratchpad_mode (*attr, dnnl_scratchpad_mode_user),
+          "asking for a user scratchpad", error))
+    return FALSE;
+  if (act == GCUT_ACT_NONE)
+    return TRUE;
+  if (!gcut_dnnl_check (dnnl_post_ops_create (&post_ops), "creating post-ops", error))
+    return FALSE;
+  ok = gcut_dnnl_check (dnnl_post_ops_append_eltwise (post_ops, 1.f, alg, alpha, 0.f),
+                        "adding the activation post-op", error)
+       && gcut_dnnl_check (dnnl_primitive_attr_set_post_ops (*attr, post_ops),
+                           "setting post-ops", error);
+  dnnl_post_ops_destroy (post_ops);
+  return ok;
+}
+
+gboolean
+gcut_dnnl_pd (const_dnnl_op_desc_t desc, GcutAct act, float slope,
+              const_dnnl_primitive_desc_t hint, dnnl_primitive_desc_t *pd, GError **error)
+{
+  dnnl_primitive_attr_t attr = NULL;
+  gboolean ok = make_attr (act, slope, &attr, error)
+                && gcut_dnnl_check (
+                    dnnl_primitive_desc_create (pd, desc, attr, gcut_cpu_engine (), hint),
+                    "creating a primitive descriptor", error);
+  if (attr)
+    dnnl_primitive_attr_destroy (attr);
+  return ok;
+}
+
+static gboolean
+keep_mem (GcutDnnlSeq *s, dnnl_memory_t mem, GError **error)
+{
+  if (s->n_mems == GCUT_DNNL_MAX_MEMS)
+    {
+      dnnl_memory_destroy (mem);
+      g_set_error_literal (error, GCUT_ERROR, GCUT_ERROR_BACKEND,
+                           "too many oneDNN memories for one kernel");
+      return FALSE;
+    }
+  s->mems[s->n_mems++] = mem;
+  return TRUE;
+}
+
+static dnnl_memory_t
+new_mem (GcutCpuKernel *k, const dnnl_memory_desc_t *md, void *data, GError **error)
+{
+  dnnl_memory_t mem;
+  void *owned;
+  if (!gcut_dnnl_check (dnnl_memory_create (&mem, md, gcut_cpu_engine (), data),
+                        "creating a memory", error)
+      || !keep_mem (gcut_dnnl_seq (k), mem, error))
+    return NULL;
+  /* A copy in a channel-padded layout (3 channels in blocks of 16, say) must
+   * hold zeros in its padding: primitives read those lanes, and reorders into
+   * it do not always clear them. */
+  if (data == DNNL_MEMORY_ALLOCATE && dnnl_memory_get_data_handle (mem, &owned) == dnnl_success)
+    memset (owned, 0, dnnl_memory_desc_get_size (md));
+  return mem;
+}
+
+GcutDnnlArg
+gcut_dnnl_tensor_arg (int arg, const GcutTensor *t, gboolean output)
+{
+  GcutDnnlArg a = { .arg = arg, .data = t->data, .output = output };
+  gcut_cpu_md (t, &a.md);
+  return a;
+}
+
+gboolean
+gcut_dnnl_is_reference (const_dnnl_primitive_desc_t pd)
+{
+  const char *name = NULL;
+  dnnl_primitive_desc_query (pd, dnnl_query_impl_info_str, 0, &name);
+  return name && g_str_has_prefix (name, "ref");
+}
+
+/* The plan's scratch is only known at run time: bound then. */
+static gboolean
+scratch_mem (GcutCpuKernel *k, const_dnnl_primitive_desc_t pd, dnnl_memory_t *mem,
+             GError **error)
+{
+  const dnnl_memory_desc_t *md
+      = dnnl_primitive_desc_query_md (pd, dnnl_query_scratchpad_md, 0);
+  gsize bytes = md ? dnnl_memory_desc_get_size (md) : 0;
+
+  *mem = NULL;
+  if (!bytes)
+    return TRUE;
+  k->scratch_bytes = MAX (k->scratch_bytes, bytes);
+  return (*mem = new_mem (k, md, DNNL_MEMORY_NONE, error)) != NULL;
+}
+
+static gboolean
+add_call (GcutCpuKernel *k, const_dnnl_primitive_desc_t pd, const dnnl_exec_arg_t *args,
+          int n_args, GError **error)
+{
+  GcutDnnlSeq *s = gcut_dnnl_seq (k);
+  GcutDnnlCall *call = &s->calls[s->n_calls];
+
+  if (s->n_calls == GCUT_DNNL_MAX_CALLS)
+    {
+      g_set_error_literal (error, GCUT_ERROR, GCUT_ERROR_BACKEND,
+                           "too many oneDNN primitives for one kernel");
+      return FALSE;
+    }
+  if (!scratch_mem (k, pd, &call->scratch, error))
+    return FALSE;
+  memcpy (call->args, args, n_args * sizeof *args);
+  call->n_args = n_args;
+  if (call->scratch)
+    call->args[call->n_args++] = (dnnl_exec_arg_t){ DNNL_ARG_SCRATCHPAD, call->scratch };
+  if (!gcut_dnnl_check (dnnl_primitive_create (&call->prim, pd), "creating a primitive",
+                        error))
+    return FALSE;
+  s->n_calls++;
+  return TRUE;
+}
+
+static gboolean
+add_reorder (GcutCpuKernel *k, dnnl_memory_t from, dnnl_memory_t to, GError **error)
+{
+  const dnnl_memory_desc_t *from_md, *to_md;
+  g_auto (dnnl_primitive_desc_t) pd = NULL;
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_exec_arg_t args[] = { { DNNL_ARG_FROM, from }, { DNNL_ARG_TO, to } };
+  gboolean ok;
+
+  dnnl_memory_get_memory_desc (from, &from_md);
+  dnnl_memory_get_memory_desc (to, &to_md);
+  ok = make_attr (GCUT_ACT_NONE, 0.f, &attr, error)
+       && gcut_dnnl_check (dnnl_reorder_primitive_desc_create (&pd, from_md,
+                                                               gcut_cpu_engine (), to_md,
+                                                               gcut_cpu_engine (), attr),
+                           "creating a reorder", error)
+       && add_call (k, pd, args, G_N_ELEMENTS (args), error);
+  if (attr)
+    dnnl_primitive_attr_destroy (attr);
+  return ok;
+}
+
+gboolean
+gcut_dnnl_add (GcutCpuKernel *k, const_dnnl_primitive_desc_t pd, const GcutDnnlArg *args,
+               int n_args, GError **error)
+{
+  dnnl_exec_arg_t exec[GCUT_DNNL_MAX_ARGS] = { { 0 } };
+  dnnl_memory_t user[GCUT_DNNL_MAX_ARGS];
+
+  if (n_args >= GCUT_DNNL_MAX_ARGS)
+    {
+      g_set_error_literal (error, GCUT_ERROR, GCUT_ERROR_BACKEND,
+                           "too many arguments for one oneDNN primitive");
+      return FALSE;
+    }
+  for (int i = 0; i < n_args; i++)
+    {
+      const dnnl_memory_desc_t *want
+          = dnnl_primitive_desc_query_md (pd, dnnl_query_exec_arg_md, args[i].arg);
+      exec[i].arg = args[i].arg;
+      if (!(user[i] = new_mem (k, &args[i].md, args[i].data, error)))
+        return FALSE;
+      exec[i].memory = dnnl_memory_desc_equal (&args[i].md, want)
+                           ? user[i]
+                           : new_mem (k, want, DNNL_MEMORY_ALLOCATE, error);
+      if (!exec[i].memory
+          || (!args[i].output && exec[i].memory != user[i]
+              && !add_reorder (k, user[i], exec[i].memory, error)))
+        return FALSE;
+    }
+  if (!add_call (k, pd, exec, n_args, error))
+    return FALSE;
+  for (int i = 0; i < n_args; i++)
+    if (args[i].output && exec[i].memory != user[i]
+        && !add_reorder (k, exec[i].memory, user[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+/* Failures here could only come from a broken library: the primitives were
+ * made for exactly these memories. */
+void
+gcut_dnnl_run (GcutCpuKernel *k, void *scratch)
+{
+  GcutDnnlSeq *s = k->state;
+  for (int i = 0; i < s->n_calls; i++)
+    {
+      GcutDnnlCall *call = &s->calls[i];
+      if (call->scratch)
+        dnnl_memory_set_data_handle (call->scratch, scratch);
+      dnnl_primitive_execute (call->prim, gcut_cpu_stream (), call->n_args, call->args);
+    }
+  dnnl_stream_wait (gcut_cpu_stream ());
+}
+
+void
+gcut_dnnl_release (GcutCpuKernel *k)
+{
+  GcutDnnlSeq *s = k->state;
+  if (!s)
+    return;
+  for (int i = 0; i < s->n_calls; i++)
+    dnnl_primitive_destroy (s->calls[i].prim);
+  for (int i = 0; i < s->n_mems; i++)
+    dnnl_memory_destroy (s->mems[i]);
+  if (s->hint)
+    dnnl_primitive_desc_destroy (s->hint);
+  g_free (s);
+  k->state = NULL;
+}

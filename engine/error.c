@@ -1,0 +1,3 @@
+#include <gcut/gcut-error.h>
+
+G_DEFINE_QUARK (gcut - engine - error - quark, gcut_error)

@@ -1,0 +1,60 @@
+/* gegl-cut engine: execution plans.
+ *
+ * A plan compiles a graph once for a backend: it adds the backward pass when
+ * gradients are asked for, fuses what the backend can fuse, picks memory layouts,
+ * assigns every intermediate a place in one arena (reusing memory whose value is
+ * dead) and prepares each kernel.  Running it afterwards allocates nothing.
+ */
+#pragma once
+
+#include <gcut/gcut-backend.h>
+#include <gcut/gcut-graph.h>
+
+G_BEGIN_DECLS
+
+typedef struct _GcutPlan GcutPlan;
+
+typedef struct
+{
+  /* Values read back after gcut_plan_forward(). */
+  const GcutValue *outputs;
+  int n_outputs;
+  /* Values whose gradient the caller gives before gcut_plan_backward(); the
+   * backward pass computes d(Σ seed·value)/d(wrt). */
+  const GcutValue *seeds;
+  int n_seeds;
+  /* Parameters (gradient written to their grad storage) and inputs (read back
+   * with gcut_plan_get_grad()) to differentiate with respect to. */
+  const GcutValue *wrt;
+  int n_wrt;
+  /* Channel block of image intermediates: 0 picks the backend's best, 1 forces
+   * plain NCHW; other values are for tests. */
+  int block;
+} GcutPlanSpec;
+
+GcutPlan *gcut_plan_new (GcutGraph *graph, GcutBackend *backend, const GcutPlanSpec *spec,
+                         GError **error);
+void gcut_plan_free (GcutPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcutPlan, gcut_plan_free)
+
+/* Data is NCHW float32 (or int32 indices), copied in. */
+gboolean gcut_plan_set_input (GcutPlan *plan, GcutValue input, const float *data,
+                              GError **error);
+gboolean gcut_plan_set_indices (GcutPlan *plan, GcutValue input, const gint32 *idx,
+                                GError **error);
+gboolean gcut_plan_set_seed (GcutPlan *plan, GcutValue value, const float *grad,
+                             GError **error);
+
+gboolean gcut_plan_forward (GcutPlan *plan, GError **error);
+gboolean gcut_plan_backward (GcutPlan *plan, GError **error);
+
+/* Copies out as NCHW float32. */
+gboolean gcut_plan_get_output (GcutPlan *plan, GcutValue value, float *data,
+                               GError **error);
+gboolean gcut_plan_get_grad (GcutPlan *plan, GcutValue input, float *data,
+                             GError **error);
+
+/* Bytes of the intermediate arena, for tests and memory reports. */
+gsize gcut_plan_arena_size (const GcutPlan *plan);
+
+G_END_DECLS

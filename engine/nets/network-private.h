@@ -1,0 +1,23 @@
+#pragma once
+
+#include <gcut/gcut-network.h>
+#include "../graph-private.h"
+
+/* Declaring parameters while a network is made; the buffers are laid out by
+ * gcut_network_finish(). */
+GcutNetwork *gcut_network_new (gpointer config, gsize config_size);
+void gcut_network_declare (GcutNetwork *net, const char *name, GcutShape shape);
+void gcut_network_finish (GcutNetwork *net);
+/* The configuration copied at creation. */
+gconstpointer gcut_network_config (const GcutNetwork *net);
+
+/* Layers shared by the networks; `prefix` is the state-dict prefix of the layer,
+ * e.g. "model.1". */
+void gcut_declare_conv (GcutNetwork *net, const char *prefix, int c_in, int c_out, int k);
+void gcut_declare_conv_transpose (GcutNetwork *net, const char *prefix, int c_in,
+                                  int c_out, int k);
+GcutValue gcut_layer_conv (GcutNetwork *net, GcutGraph *graph, const char *prefix,
+                           GcutValue x, int stride, int padding);
+GcutValue gcut_layer_conv_transpose (GcutNetwork *net, GcutGraph *graph,
+                                     const char *prefix, GcutValue x, int stride,
+                                     int padding, int output_padding);

@@ -1,0 +1,105 @@
+#include "sequential-private.h"
+
+#define IN_EPS 1e-5f
+
+static char *
+layer_prefix (int index, const char *inner)
+{
+  return inner ? g_strdup_printf ("model.%d.conv_block.%s", index, inner)
+               : g_strdup_printf ("model.%d", index);
+}
+
+void
+gcut_sequential_declare (GcutNetwork *net, const GcutLayer *layers, int n_layers)
+{
+  for (int i = 0; i < n_layers; i++)
+    {
+      const GcutLayer *l = &layers[i];
+      g_autofree char *p = layer_prefix (i, NULL);
+      g_autofree char *p1 = layer_prefix (i, "1");
+      g_autofree char *p5 = layer_prefix (i, "5");
+      switch (l->kind)
+        {
+        case GCUT_LAYER_CONV:
+          gcut_declare_conv (net, p, l->c_in, l->c_out, l->k);
+          break;
+        case GCUT_LAYER_CONV_T:
+          gcut_declare_conv_transpose (net, p, l->c_in, l->c_out, l->k);
+          break;
+        case GCUT_LAYER_RESBLOCK:
+          gcut_declare_conv (net, p1, l->c_in, l->c_in, 3);
+          gcut_declare_conv (net, p5, l->c_in, l->c_in, 3);
+          break;
+        default:
+          break;
+        }
+    }
+}
+
+/* x + IN(conv(reflpad(ReLU(IN(conv(reflpad(x))))))) */
+static GcutValue
+resblock (GcutNetwork *net, GcutGraph *graph, int index, GcutValue x)
+{
+  g_autofree char *p1 = layer_prefix (index, "1");
+  g_autofree char *p5 = layer_prefix (index, "5");
+  GcutValue h = gcut_pad (graph, x, GCUT_PAD_REFLECT, 1, 1, 1, 1);
+  h = gcut_layer_conv (net, graph, p1, h, 1, 0);
+  h = gcut_relu (graph, gcut_instance_norm (graph, h, GCUT_NONE, GCUT_NONE, IN_EPS));
+  h = gcut_pad (graph, h, GCUT_PAD_REFLECT, 1, 1, 1, 1);
+  h = gcut_layer_conv (net, graph, p5, h, 1, 0);
+  h = gcut_instance_norm (graph, h, GCUT_NONE, GCUT_NONE, IN_EPS);
+  return gcut_add (graph, x, h);
+}
+
+static GcutValue
+layer (GcutNetwork *net, GcutGraph *graph, const GcutLayer *l, int index, GcutValue x)
+{
+  g_autofree char *p = layer_prefix (index, NULL);
+  switch (l->kind)
+    {
+    case GCUT_LAYER_REFLECT_PAD:
+      return gcut_pad (graph, x, GCUT_PAD_REFLECT, l->pad, l->pad, l->pad, l->pad);
+    case GCUT_LAYER_CONV:
+      return gcut_layer_conv (net, graph, p, x, l->stride, l->pad);
+    case GCUT_LAYER_CONV_T:
+      return gcut_layer_conv_transpose (net, graph, p, x, l->stride, l->pad, l->out_pad);
+    case GCUT_LAYER_NORM:
+      return gcut_instance_norm (graph, x, GCUT_NONE, GCUT_NONE, IN_EPS);
+    case GCUT_LAYER_RELU:
+      return gcut_relu (graph, x);
+    case GCUT_LAYER_LEAKY_RELU:
+      return gcut_leaky_relu (graph, x, 0.2f);
+    case GCUT_LAYER_TANH:
+      return gcut_tanh (graph, x);
+    case GCUT_LAYER_DOWN:
+      return gcut_blur_down (graph, x);
+    case GCUT_LAYER_UP:
+      return gcut_blur_up (graph, x);
+    case GCUT_LAYER_RESBLOCK:
+      return resblock (net, graph, index, x);
+    }
+  g_assert_not_reached ();
+}
+
+static gboolean
+in_place (GcutLayerKind kind)
+{
+  return kind == GCUT_LAYER_RELU || kind == GCUT_LAYER_LEAKY_RELU;
+}
+
+GcutValue
+gcut_sequential_build (GcutNetwork *net, GcutGraph *graph, const GcutLayer *layers,
+                       int n_layers, GcutValue x, const int *tap_layers, int n_taps,
+                       GcutValue *taps)
+{
+  int last_tap = n_taps ? tap_layers[n_taps - 1] : -1;
+  for (int i = 0; i < n_layers; i++)
+    {
+      x = layer (net, graph, &layers[i], i, x);
+      for (int t = 0; t < n_taps; t++)
+        if (tap_layers[t] == i
+            || (tap_layers[t] == i - 1 && i <= last_tap && in_place (layers[i].kind)))
+          taps[t] = x;
+    }
+  return x;
+}

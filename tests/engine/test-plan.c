@@ -1,0 +1,155 @@
+/* Plans: argument checking, memory reuse and layouts. */
+#include <math.h>
+#include "tiny-step.h"
+
+/* Plain and channel-blocked layouts compute the same step. */
+static void
+test_layouts_agree (void)
+{
+  const int blocks[] = { 1, 8, 16 };
+  float x[3 * 32 * 32], *seeds[3];
+  g_autofree float *ref_grad = NULL;
+  float ref_fake[3 * 32 * 32], fake[3 * 32 * 32];
+  gint32 idx[16];
+  gsize n_grad;
+
+  step_fill (x, G_N_ELEMENTS (x), 6);
+  for (int i = 0; i < 16; i++)
+    idx[i] = (i * 29) % 64;
+  for (int b = 0; b < 3; b++)
+    {
+      Step s;
+      GcutValue values[3];
+      step_init (&s, blocks[b], 32);
+      values[0] = s.fake, values[1] = s.logits, values[2] = s.feat;
+      for (int i = 0; i < 3; i++)
+        {
+          gint64 n = step_numel (gcut_graph_shape (s.graph, values[i]));
+          seeds[i] = g_new (float, n);
+          step_fill (seeds[i], n, 20 + i);
+        }
+      step_run (&s, x, idx, seeds);
+      g_assert_true (gcut_plan_get_output (s.plan, s.fake, b ? fake : ref_fake, NULL));
+      float *grad = gcut_network_grads (s.G, &n_grad);
+      if (b == 0)
+        ref_grad = g_memdup2 (grad, n_grad * sizeof (float));
+      else
+        {
+          double worst = 0, scale = 0;
+          for (gsize i = 0; i < G_N_ELEMENTS (fake); i++)
+            worst = MAX (worst, fabs (fake[i] - ref_fake[i]));
+          g_assert_cmpfloat (worst, <, 1e-5);
+          worst = 0;
+          for (gsize i = 0; i < n_grad; i++)
+            {
+              worst = MAX (worst, fabs (grad[i] - ref_grad[i]));
+              scale = MAX (scale, fabs (ref_grad[i]));
+            }
+          g_assert_cmpfloat (worst, <, 1e-4 * scale);
+        }
+      for (int i = 0; i < 3; i++)
+        g_free (seeds[i]);
+      step_clear (&s);
+    }
+}
+
+/* Dead intermediates share memory: the arena of a long chain stays far below
+ * the sum of its values. */
+static void
+test_arena_reuse (void)
+{
+  g_autoptr (GcutGraph) graph = gcut_graph_new ();
+  GcutShape shape = { 4, { 1, 16, 64, 64 } };
+  GcutValue x = gcut_input (graph, "x", shape), y = x;
+  g_autoptr (GError) error = NULL;
+  for (int i = 0; i < 20; i++)
+    y = i % 2 ? gcut_relu (graph, y) : gcut_tanh (graph, y);
+  g_autoptr (GcutPlan) plan
+      = gcut_plan_new (graph, gcut_backend_cpu (),
+                       &(GcutPlanSpec){ .outputs = &y, .n_outputs = 1 }, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gcut_plan_arena_size (plan), <=, 3 * step_numel (shape) * 4 + 256);
+}
+
+static void
+assert_graph_error (GcutGraph *graph, const char *fragment)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_false (gcut_graph_check (graph, &error));
+  g_assert_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT);
+  if (!strstr (error->message, fragment))
+    g_error ("message \"%s\" lacks \"%s\"", error->message, fragment);
+}
+
+static void
+test_bad_shapes (void)
+{
+  {
+    g_autoptr (GcutGraph) graph = gcut_graph_new ();
+    gcut_input (graph, "x", (GcutShape){ 4, { 1, 3, 0, 8 } });
+    assert_graph_error (graph, "empty");
+  }
+  {
+    g_autoptr (GcutGraph) graph = gcut_graph_new ();
+    gcut_input (graph, "x", (GcutShape){ 4, { 1 << 20, 1 << 20, 1 << 20, 8 } });
+    assert_graph_error (graph, "too large");
+  }
+  {
+    /* the first error stays; later calls are no-ops */
+    g_autoptr (GcutGraph) graph = gcut_graph_new ();
+    GcutValue a = gcut_input (graph, "a", (GcutShape){ 4, { 1, 3, 8, 8 } });
+    GcutValue b = gcut_input (graph, "b", (GcutShape){ 4, { 1, 3, 8, 9 } });
+    GcutValue c = gcut_add (graph, a, b);
+    g_assert_cmpint (c, ==, GCUT_NONE);
+    g_assert_cmpint (gcut_relu (graph, c), ==, GCUT_NONE);
+    assert_graph_error (graph, "add");
+  }
+  {
+    g_autoptr (GcutGraph) graph = gcut_graph_new ();
+    g_autoptr (GError) error = NULL;
+    GcutValue x = gcut_input (graph, "x", (GcutShape){ 4, { 1, 3, 8, 8 } });
+    GcutValue y = gcut_relu (graph, x);
+    g_autoptr (GcutPlan) plan
+        = gcut_plan_new (graph, gcut_backend_cpu (),
+                         &(GcutPlanSpec){ .outputs = &y, .n_outputs = 1 }, NULL);
+    float data[3 * 64];
+    /* reading a value that is not an output, backward without a pass */
+    g_assert_false (gcut_plan_get_output (plan, x + 5, data, &error));
+    g_assert_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    g_assert_false (gcut_plan_set_input (plan, y, data, &error));
+    g_assert_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+    g_assert_false (gcut_plan_backward (plan, &error));
+    g_assert_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT);
+  }
+}
+
+static void
+test_bad_indices (void)
+{
+  g_autoptr (GcutGraph) graph = gcut_graph_new ();
+  g_autoptr (GError) error = NULL;
+  GcutValue x = gcut_input (graph, "x", (GcutShape){ 4, { 1, 4, 3, 3 } });
+  GcutValue idx = gcut_input_indices (graph, "idx", 2);
+  GcutValue y = gcut_gather_locations (graph, x, idx);
+  g_autoptr (GcutPlan) plan
+      = gcut_plan_new (graph, gcut_backend_cpu (),
+                       &(GcutPlanSpec){ .outputs = &y, .n_outputs = 1 }, &error);
+  const gint32 bad[2] = { 0, 9 };
+  g_assert_no_error (error);
+  g_assert_false (gcut_plan_set_indices (plan, idx, bad, &error));
+  g_assert_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "outside"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/plan/layouts-agree", test_layouts_agree);
+  g_test_add_func ("/plan/arena-reuse", test_arena_reuse);
+  g_test_add_func ("/plan/bad-shapes", test_bad_shapes);
+  g_test_add_func ("/plan/bad-indices", test_bad_indices);
+  return g_test_run ();
+}
