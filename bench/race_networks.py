@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""Races our CPU engine against PyTorch on the CUT generator and discriminator.
+
+Same machine, same run, same thread count, same 256x256 batch-1 input.  Prints
+each side's median time and ours/PyTorch (below 1 means we are faster).
+
+    /usr/bin/python3 bench/race_networks.py --build build --threads 2
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+import cut_networks as ref  # noqa: E402
+
+
+def time_torch(fn, reps):
+    fn()  # warm-up
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def torch_times(size, reps):
+    G = ref.init_weights(ref.ResnetGenerator(3, 3, 64, 9, True, True))
+    D = ref.init_weights(ref.NLayerDiscriminator(3, 64, 3, True))
+    x = torch.rand(1, 3, size, size) * 2 - 1
+    seed_g = torch.randn(1, 3, size, size)
+
+    def g_forward():
+        with torch.no_grad():
+            G(x)
+
+    def g_forward_backward():
+        G.zero_grad(set_to_none=True)
+        (G(x) * seed_g).sum().backward()
+
+    xd = x.clone().requires_grad_(True)
+    with torch.no_grad():
+        seed_d = torch.randn_like(D(x))
+
+    def d_forward_backward():
+        D.zero_grad(set_to_none=True)
+        xd.grad = None
+        (D(xd) * seed_d).sum().backward()
+
+    return {
+        "G_forward": time_torch(g_forward, reps),
+        "G_forward_backward": time_torch(g_forward_backward, reps),
+        "D_forward_backward": time_torch(d_forward_backward, reps),
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--build", default="build")
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--reps", type=int, default=5)
+    opt = p.parse_args()
+
+    torch.set_num_threads(opt.threads)
+    theirs = torch_times(opt.size, opt.reps)
+    env = dict(os.environ, OMP_NUM_THREADS=str(opt.threads))
+    out = subprocess.run(
+        [os.path.join(opt.build, "bench", "gcut-bench-networks"), "--threads", str(opt.threads),
+         "--size", str(opt.size), "--reps", str(opt.reps)],
+        check=True, capture_output=True, text=True, env=env).stdout
+    ours = {name: float(median) for name, median, _ in (line.split() for line in out.splitlines())}
+
+    print(f"CUT networks, {opt.size}x{opt.size} batch 1, {opt.threads} threads, median of {opt.reps}")
+    print(f"torch {torch.__version__}, oneDNN in torch: {torch.backends.mkldnn.is_available()}")
+    print(f"{'case':<22}{'gegl-cut s':>12}{'PyTorch s':>12}{'ratio':>8}")
+    for name in ("G_forward", "G_forward_backward", "D_forward_backward"):
+        print(f"{name:<22}{ours[name]:>12.3f}{theirs[name]:>12.3f}{ours[name] / theirs[name]:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
