@@ -4,6 +4,7 @@
 #include <gcut/gcut.h>
 
 static int size = 256, reps = 5, threads, ngf = 64, ndf = 64;
+static gboolean fast;
 
 typedef struct
 {
@@ -52,11 +53,12 @@ time_case (const char *name, GcutNetwork *net, gboolean generator, gboolean back
   g_autofree float *seed = g_new (float, ny);
   fill (xd, 3 * size * size, rand);
   fill (seed, ny, rand);
-  g_autoptr (GcutPlan) plan
-      = gcut_plan_new (graph, gcut_backend_cpu (),
-                       &(GcutPlanSpec){ &y, 1, backward ? &y : NULL, backward,
-                                        backward ? wrt : NULL, backward ? n_wrt : 0, 0 },
-                       &error);
+  g_autoptr (GcutPlan) plan = gcut_plan_new (
+      graph, gcut_backend_cpu (),
+      &(GcutPlanSpec){ &y, 1, backward ? &y : NULL, backward, backward ? wrt : NULL,
+                       backward ? n_wrt : 0, 0,
+                       fast ? GCUT_PRECISION_FAST : GCUT_PRECISION_EXACT },
+      &error);
   if (!plan)
     g_error ("%s", error->message);
   double t[64] = { 0 };
@@ -89,6 +91,7 @@ main (int argc, char **argv)
           { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, "Threads (all)", "N" },
           { "ngf", 0, 0, G_OPTION_ARG_INT, &ngf, "Generator width (64)", "N" },
           { "ndf", 0, 0, G_OPTION_ARG_INT, &ndf, "Discriminator width (64)", "N" },
+          { "fast", 0, 0, G_OPTION_ARG_NONE, &fast, "Allow Winograd convolutions", NULL },
           { NULL } };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- time G and D");
   g_autoptr (GError) error = NULL;

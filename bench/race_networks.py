@@ -2,7 +2,8 @@
 """Races our CPU engine against PyTorch on the CUT generator and discriminator.
 
 Same machine, same run, same thread count, same 256x256 batch-1 input.  Prints
-each side's median time and ours/PyTorch (below 1 means we are faster).
+each side's median time and ours/PyTorch (below 1 means we are faster), for our
+exact mode (direct convolutions) and our fast mode (Winograd 3x3 convolutions).
 
     /usr/bin/python3 bench/race_networks.py --build build --threads 2
 """
@@ -70,17 +71,20 @@ def main():
     torch.set_num_threads(opt.threads)
     theirs = torch_times(opt.size, opt.reps)
     env = dict(os.environ, OMP_NUM_THREADS=str(opt.threads))
-    out = subprocess.run(
-        [os.path.join(opt.build, "bench", "gcut-bench-networks"), "--threads", str(opt.threads),
-         "--size", str(opt.size), "--reps", str(opt.reps)],
-        check=True, capture_output=True, text=True, env=env).stdout
-    ours = {name: float(median) for name, median, _ in (line.split() for line in out.splitlines())}
+    ours = {}
+    for mode in ("exact", "fast"):
+        cmd = [os.path.join(opt.build, "bench", "gcut-bench-networks"), "--threads", str(opt.threads),
+               "--size", str(opt.size), "--reps", str(opt.reps)] + (["--fast"] if mode == "fast" else [])
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+        ours[mode] = {name: float(median) for name, median, _ in (line.split() for line in out.splitlines())}
 
     print(f"CUT networks, {opt.size}x{opt.size} batch 1, {opt.threads} threads, median of {opt.reps}")
     print(f"torch {torch.__version__}, oneDNN in torch: {torch.backends.mkldnn.is_available()}")
-    print(f"{'case':<22}{'gegl-cut s':>12}{'PyTorch s':>12}{'ratio':>8}")
+    print("exact: direct convolutions (what the parity tests check); fast: Winograd where it applies")
+    print(f"{'case':<22}{'PyTorch s':>11}{'exact s':>10}{'ratio':>7}{'fast s':>10}{'ratio':>7}")
     for name in ("G_forward", "G_forward_backward", "D_forward_backward"):
-        print(f"{name:<22}{ours[name]:>12.3f}{theirs[name]:>12.3f}{ours[name] / theirs[name]:>8.2f}")
+        e, f, t = ours["exact"][name], ours["fast"][name], theirs[name]
+        print(f"{name:<22}{t:>11.3f}{e:>10.3f}{e / t:>7.2f}{f:>10.3f}{f / t:>7.2f}")
 
 
 if __name__ == "__main__":

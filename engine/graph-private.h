@@ -3,6 +3,7 @@
 
 #include <gcut/gcut-error.h>
 #include <gcut/gcut-graph.h>
+#include <gcut/gcut-plan.h>
 
 #define GCUT_MAX_INPUTS 4
 
@@ -81,9 +82,10 @@ typedef struct
   int n_inputs;
   GcutValue inputs[GCUT_MAX_INPUTS];
   GcutOpParams p;
-  char *name;  /* leaves only */
-  float *data; /* PARAM: external storage */
-  float *grad; /* PARAM: where its gradient goes, may be NULL */
+  GcutPrecision precision; /* set by the plan for its kernels */
+  char *name;              /* leaves only */
+  float *data;             /* PARAM: external storage */
+  float *grad;             /* PARAM: where its gradient goes, may be NULL */
 } GcutNode;
 
 struct _GcutGraph

@@ -20,6 +20,7 @@ struct _GcutPlan
   gsize arena_bytes;
   GPtrArray *zero_grads; /* GcutTensor* of parameter gradients no path reaches */
   gboolean forward_done;
+  gint64 *profile; /* µs per node when GCUT_PROFILE is set, else NULL */
 };
 
 static gboolean
@@ -137,6 +138,8 @@ bind_param_grads (GcutPlan *plan, const GcutValue *wrt, int n_wrt, GcutValue *bo
     }
 }
 
+/* Images are blocked when the block divides their channels; parameters, weight
+ * gradients and whatever the caller's storage receives stay plain. */
 static int
 pick_block (const GcutPlan *plan, GcutValue v, int block, const gboolean *external)
 {
@@ -187,23 +190,40 @@ assign_layouts (GcutPlan *plan, const GcutPlanSpec *spec, const gboolean *extern
   for (int v = 0; v < n; v++)
     {
       const GcutNode *node = gcut_graph_node (plan->graph, v);
+      const GcutTensor *first = NULL;
       plan->tensors[v] = (GcutTensor){ .shape = node->shape,
                                        .dtype = node->dtype,
                                        .block = pick_block (plan, v, block, external) };
-      if (!needs_uniform_layout (node->op))
+      if (!needs_uniform_layout (node->op) || node->shape.n_dims != 4)
         continue;
+      /* Same-shaped results follow their inputs: the sum of two weight
+       * gradients (a weight shared by two convolutions) stays plain. */
       for (int i = 0; i < node->n_inputs; i++)
         {
           const GcutTensor *in = &plan->tensors[node->inputs[i]];
-          if (in->shape.n_dims == 4 && plan->tensors[v].shape.n_dims == 4
-              && in->block != plan->tensors[v].block)
+          if (in->shape.n_dims != 4)
+            continue;
+          if (!first)
+            {
+              first = in;
+              if (!external[v])
+                plan->tensors[v].block = in->block;
+            }
+          else if (in->block != first->block)
             {
               g_set_error (error, GCUT_ERROR, GCUT_ERROR_UNSUPPORTED,
-                           "%s: an image input is a parameter or weight gradient; only "
-                           "convolutions take those",
+                           "%s: mixes a parameter or weight gradient with an image; only "
+                           "convolutions take parameters as images",
                            gcut_op_class (node->op)->name);
               return FALSE;
             }
+        }
+      if (first && first->block != plan->tensors[v].block)
+        {
+          g_set_error (error, GCUT_ERROR, GCUT_ERROR_UNSUPPORTED,
+                       "%s: its result goes to parameter storage in another layout",
+                       gcut_op_class (node->op)->name);
+          return FALSE;
         }
     }
   return TRUE;
@@ -321,6 +341,8 @@ gcut_plan_new (GcutGraph *graph, GcutBackend *backend, const GcutPlanSpec *spec,
     return NULL;
 
   n = plan->graph->nodes->len;
+  for (int v = 0; v < n; v++)
+    gcut_graph_node (plan->graph, v)->precision = spec->precision;
   plan->seed_of = g_new (GcutValue, n);
   plan->readable = g_new0 (gboolean, n);
   external = g_new0 (gboolean, n);
@@ -365,7 +387,37 @@ gcut_plan_new (GcutGraph *graph, GcutBackend *backend, const GcutPlanSpec *spec,
 
   if (!prepare_kernels (plan, error))
     return NULL;
+  if (g_getenv ("GCUT_PROFILE"))
+    plan->profile = g_new0 (gint64, n);
   return g_steal_pointer (&plan);
+}
+
+/* GCUT_PROFILE=1: time spent per op, printed when the plan is freed;
+ * GCUT_PROFILE=nodes: per node too. */
+static void
+print_profile (const GcutPlan *plan)
+{
+  gint64 per_op[GCUT_OP_COUNT] = { 0 }, total = 0;
+  for (guint v = 0; v < plan->graph->nodes->len; v++)
+    {
+      per_op[gcut_graph_node (plan->graph, v)->op] += plan->profile[v];
+      total += plan->profile[v];
+    }
+  g_printerr ("gcut plan profile (%u nodes, %.3f s):\n", plan->graph->nodes->len,
+              total / 1e6);
+  if (g_strcmp0 (g_getenv ("GCUT_PROFILE"), "nodes") == 0)
+    for (guint v = 0; v < plan->graph->nodes->len; v++)
+      if (plan->profile[v])
+        {
+          const GcutNode *node = gcut_graph_node (plan->graph, v);
+          g_autofree char *shape = gcut_shape_to_string (&node->shape);
+          g_printerr ("  %4u %-28s %-22s %8.4f s\n", v, gcut_op_class (node->op)->name,
+                      shape, plan->profile[v] / 1e6);
+        }
+  for (int op = 0; op < GCUT_OP_COUNT; op++)
+    if (per_op[op])
+      g_printerr ("  %-32s %8.3f s %5.1f%%\n", gcut_op_class (op)->name, per_op[op] / 1e6,
+                  100.0 * per_op[op] / MAX (total, 1));
 }
 
 void
@@ -373,6 +425,8 @@ gcut_plan_free (GcutPlan *plan)
 {
   if (!plan)
     return;
+  if (plan->profile)
+    print_profile (plan);
   if (plan->kernels)
     for (guint v = 0; v < plan->graph->nodes->len; v++)
       if (plan->kernels[v])
@@ -390,6 +444,7 @@ gcut_plan_free (GcutPlan *plan)
   g_free (plan->grad_of);
   g_free (plan->seed_of);
   g_free (plan->readable);
+  g_free (plan->profile);
   g_free (plan);
 }
 
@@ -487,7 +542,12 @@ run_range (GcutPlan *plan, int from, int to)
 {
   for (int v = from; v < to; v++)
     if (plan->kernels[v])
-      plan->backend->run (plan->backend, plan->kernels[v], plan->scratch);
+      {
+        gint64 start = plan->profile ? g_get_monotonic_time () : 0;
+        plan->backend->run (plan->backend, plan->kernels[v], plan->scratch);
+        if (plan->profile)
+          plan->profile[v] += g_get_monotonic_time () - start;
+      }
 }
 
 gboolean

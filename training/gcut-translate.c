@@ -8,6 +8,7 @@
 #include "image-io.h"
 
 static int ngf = 64, n_blocks = 9, threads;
+static gboolean exact;
 static gint64 seed = 1;
 
 /* The generator halves twice and doubles twice: sizes must be multiples of 4.
@@ -49,8 +50,12 @@ translate (GctImage *image, GError **error)
   gcut_network_init_xavier (G, 0.02f, seed);
   x = gcut_input (graph, "image", (GcutShape){ 4, { 1, 3, ph, pw } });
   y = gcut_resnet_generator_build (G, graph, x, NULL, FALSE);
-  plan = gcut_plan_new (graph, gcut_backend_cpu (),
-                        &(GcutPlanSpec){ .outputs = &y, .n_outputs = 1 }, error);
+  plan = gcut_plan_new (
+      graph, gcut_backend_cpu (),
+      &(GcutPlanSpec){ .outputs = &y,
+                       .n_outputs = 1,
+                       .precision = exact ? GCUT_PRECISION_EXACT : GCUT_PRECISION_FAST },
+      error);
   if (!plan)
     return FALSE;
   g_print ("Translating %dx%d pixels on the CPU (%.0f MiB of working memory)...\n",

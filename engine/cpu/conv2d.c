@@ -81,7 +81,7 @@ describe (GcutCpuKernel *k, gboolean transposed, GcutConvPass pass, Conv *c,
 
 static dnnl_status_t
 init_desc (const Conv *c, GcutConvPass pass, const dnnl_memory_desc_t *bias,
-           dnnl_convolution_desc_t *d)
+           dnnl_alg_kind_t alg, dnnl_convolution_desc_t *d)
 {
   if (c->transposed)
     switch (pass)
@@ -102,17 +102,15 @@ init_desc (const Conv *c, GcutConvPass pass, const dnnl_memory_desc_t *bias,
   switch (pass)
     {
     case GCUT_CONV_FORWARD:
-      return dnnl_convolution_forward_desc_init (
-          d, dnnl_forward_training, dnnl_convolution_direct, &c->x_md, &c->w_any, bias,
-          &c->y_md, c->strides, c->pad_l, c->pad_r);
+      return dnnl_convolution_forward_desc_init (d, dnnl_forward_training, alg, &c->x_md,
+                                                 &c->w_any, bias, &c->y_md, c->strides,
+                                                 c->pad_l, c->pad_r);
     case GCUT_CONV_BACKWARD_DATA:
-      return dnnl_convolution_backward_data_desc_init (d, dnnl_convolution_direct,
-                                                       &c->x_md, &c->w_any, &c->y_md,
-                                                       c->strides, c->pad_l, c->pad_r);
+      return dnnl_convolution_backward_data_desc_init (
+          d, alg, &c->x_md, &c->w_any, &c->y_md, c->strides, c->pad_l, c->pad_r);
     default:
       return dnnl_convolution_backward_weights_desc_init (
-          d, dnnl_convolution_direct, &c->x_md, &c->w_any, NULL, &c->y_md, c->strides,
-          c->pad_l, c->pad_r);
+          d, alg, &c->x_md, &c->w_any, NULL, &c->y_md, c->strides, c->pad_l, c->pad_r);
     }
 }
 
@@ -122,8 +120,15 @@ make_pd (GcutCpuKernel *k, const Conv *c, GcutConvPass pass,
          dnnl_primitive_desc_t *pd, GError **error)
 {
   dnnl_convolution_desc_t d;
-  return gcut_dnnl_check (init_desc (c, pass, bias, &d), "describing the convolution",
-                          error)
+  /* Winograd where the plan allows it and oneDNN has it (3×3, stride 1); else
+   * oneDNN's choice among the exact algorithms, which may itself be Winograd
+   * for the weight gradient, where its error stays at rounding level. */
+  if (!c->transposed && k->node->precision == GCUT_PRECISION_FAST
+      && init_desc (c, pass, bias, dnnl_convolution_winograd, &d) == dnnl_success
+      && gcut_dnnl_pd (&d, act, k->node->p.slope, hint, pd, NULL))
+    return TRUE;
+  return gcut_dnnl_check (init_desc (c, pass, bias, dnnl_convolution_auto, &d),
+                          "describing the convolution", error)
          && gcut_dnnl_pd (&d, act, k->node->p.slope, hint, pd, error);
 }
 

@@ -324,6 +324,14 @@ static gboolean
 norm_prepare (GcutCpuKernel *k, GError **error)
 {
   Split s = split (k);
+  /* the plan only makes layouts agree for kernels with an image result */
+  if (s.n_sums > 2 && k->in[1].block != s.B)
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_UNSUPPORTED,
+                   "x and the gradient are in different channel blocks (%d, %d)", s.B,
+                   k->in[1].block);
+      return FALSE;
+    }
   k->scratch_bytes = scratch_bytes (&s);
   return TRUE;
 }

@@ -41,10 +41,10 @@ static PadGeometry
 pad_geometry (const GcutCpuKernel *k, const GcutTensor *image, const GcutTensor *padded)
 {
   const int *pad = k->node->p.pad;
-  return (PadGeometry){ .planes
-                        = image->shape.dims[0] * image->shape.dims[1] / image->block,
-                        .h = image->shape.dims[2],
-                        .w = image->shape.dims[3],
+  const gint64 *dims = image->shape.dims;
+  return (PadGeometry){ .planes = dims[0] * dims[1] / image->block,
+                        .h = dims[2],
+                        .w = dims[3],
                         .ho = padded->shape.dims[2],
                         .wo = padded->shape.dims[3],
                         .top = pad[0],

@@ -197,18 +197,19 @@ random_floats (gint64 n, double lo, double hi, guint32 seed)
   return x;
 }
 
-/* Checks build against a per-plane reference mapping an h × w plane to ho × wo,
- * for every block. */
+/* A reference mapping one h × w plane to the planes of the result. */
 typedef void (*PlaneRef) (const float *x, gint64 h, gint64 w, gpointer user_data,
                           double *out);
 
+/* Checks build against ref, ho × wo planes out, for every block. */
 static void
 check_planes (const char *what, GcutShape xs, gint64 ho, gint64 wo, GcBuildFunc build,
               PlaneRef ref, gpointer user_data, double tol)
 {
   gint64 planes = xs.dims[0] * xs.dims[1], h = xs.dims[2], w = xs.dims[3], n_out;
+  gint64 n_want = planes * ho * wo;
   g_autofree float *x = random_floats (planes * h * w, -1, 1, 7);
-  g_autofree double *want = g_new (double, planes *ho *wo);
+  g_autofree double *want = g_new (double, n_want);
   FwdLeaf leaf = { xs, x, FALSE };
 
   for (gint64 pl = 0; pl < planes; pl++)
@@ -216,7 +217,7 @@ check_planes (const char *what, GcutShape xs, gint64 ho, gint64 wo, GcBuildFunc 
   for (const int *b = all_blocks; *b; b++)
     {
       g_autofree float *got = run_forward (&leaf, 1, build, user_data, *b, &n_out);
-      g_assert_cmpint (n_out, ==, planes * ho * wo);
+      g_assert_cmpint (n_out, ==, n_want);
       expect_close (what, *b, got, want, n_out, tol);
     }
 }
@@ -358,11 +359,11 @@ static void
 check_norm_forward (const NormCase *c, gint64 n, gint64 ch, gint64 h, gint64 w,
                     double tol)
 {
-  gint64 hw = h * w, n_out;
-  g_autofree float *x = random_floats (n * ch * hw, 2.5, 3.5, 11);
+  gint64 hw = h * w, numel = n * ch * hw, n_out;
+  g_autofree float *x = random_floats (numel, 2.5, 3.5, 11);
   g_autofree float *gamma = random_floats (ch, 0.5, 1.5, 12);
   g_autofree float *beta = random_floats (ch, -0.5, 0.5, 13);
-  g_autofree double *want = g_new (double, n *ch *hw);
+  g_autofree double *want = g_new (double, numel);
   FwdLeaf leaves[3] = { { shape4 (n, ch, h, w), x, FALSE },
                         { shape1 (ch), gamma, FALSE },
                         { shape1 (ch), beta, FALSE } };

@@ -1,5 +1,6 @@
 /* Plans: argument checking, memory reuse and layouts. */
 #include <math.h>
+#include "gradcheck.h"
 #include "tiny-step.h"
 
 /* Plain and channel-blocked layouts compute the same step. */
@@ -143,6 +144,26 @@ test_bad_indices (void)
   g_assert_nonnull (strstr (error->message, "outside"));
 }
 
+/* One weight in two convolutions (as CUT's encoder, run on the image and on
+ * its translation): the weight's gradient is the sum of both. */
+static GcutValue
+build_shared_weight (GcutGraph *graph, const GcutValue *leaves, gpointer data)
+{
+  GcutValue a = gcut_conv2d (graph, leaves[0], leaves[1], GCUT_NONE, 1, 1, 1);
+  GcutValue b
+      = gcut_conv2d (graph, gcut_tanh (graph, leaves[0]), leaves[1], GCUT_NONE, 1, 1, 1);
+  return gcut_add (graph, a, b);
+}
+
+static void
+test_shared_weight (void)
+{
+  static const int blocks[] = { 1, 16, 0 };
+  GcLeaf leaves[2]
+      = { gc_image (1, 16, 6, 5), gc_param ((GcutShape){ 4, { 16, 16, 3, 3 } }) };
+  gc_check ("shared weight", leaves, 2, build_shared_weight, NULL, blocks, 1e-2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -151,5 +172,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/arena-reuse", test_arena_reuse);
   g_test_add_func ("/plan/bad-shapes", test_bad_shapes);
   g_test_add_func ("/plan/bad-indices", test_bad_indices);
+  g_test_add_func ("/plan/shared-weight", test_shared_weight);
   return g_test_run ();
 }

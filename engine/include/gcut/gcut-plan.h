@@ -14,6 +14,16 @@ G_BEGIN_DECLS
 
 typedef struct _GcutPlan GcutPlan;
 
+typedef enum
+{
+  /* Algorithms whose results match direct computation to float rounding;
+   * what the parity tests hold the engine to. */
+  GCUT_PRECISION_EXACT,
+  /* Also transform-based ones (Winograd convolutions on the CPU, about 2× faster
+   * for 3×3 layers) whose error is larger, around 1e-5 of the values' scale. */
+  GCUT_PRECISION_FAST
+} GcutPrecision;
+
 typedef struct
 {
   /* Values read back after gcut_plan_forward(). */
@@ -30,6 +40,7 @@ typedef struct
   /* Channel block of image intermediates: 0 picks the backend's best, 1 forces
    * plain NCHW; other values are for tests. */
   int block;
+  GcutPrecision precision;
 } GcutPlanSpec;
 
 GcutPlan *gcut_plan_new (GcutGraph *graph, GcutBackend *backend, const GcutPlanSpec *spec,
