@@ -352,7 +352,7 @@ gcut_plan_new (GcutGraph *graph, GcutBackend *backend, const GcutPlanSpec *spec,
     plan->seed_of[seeds[i]] = seed_nodes[i];
   for (int i = 0; i < spec->n_outputs; i++)
     plan->readable[outputs[i]] = TRUE;
-  plan->zero_grads = g_ptr_array_new ();
+  plan->zero_grads = g_ptr_array_new_with_free_func (g_free);
   for (int i = 0; i < spec->n_wrt; i++)
     {
       GcutValue g = plan->grad_of[wrt[i]];
