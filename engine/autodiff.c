@@ -44,6 +44,10 @@ gcut_autodiff (GcutGraph *graph, int n_forward, const GcutValue *seeds, int n_se
   for (int v = 0; v < n_forward; v++)
     {
       const GcutNode *node = gcut_graph_node (graph, v);
+      /* Nothing flows back through detach: what only reaches the values
+       * differentiated with respect to through it needs no backward pass. */
+      if (node->op == GCUT_OP_DETACH)
+        continue;
       for (int i = 0; i < node->n_inputs; i++)
         requires[v] |= requires[node->inputs[i]];
     }
@@ -75,7 +79,7 @@ gcut_autodiff (GcutGraph *graph, int n_forward, const GcutValue *seeds, int n_se
         continue;
       if (!gcut_op_class (node.op)->backward)
         {
-          gcut_graph_fail (graph, g_error_new (GCUT_ERROR, GCUT_ERROR_UNSUPPORTED,
+          gcut_graph_set_error (graph, g_error_new (GCUT_ERROR, GCUT_ERROR_UNSUPPORTED,
                                                "%s cannot be differentiated",
                                                gcut_op_class (node.op)->name));
           break;

@@ -46,6 +46,33 @@ typedef enum
   GCUT_OP_SOFTMAX_BWD,
   GCUT_OP_LOGSUMEXP,
   GCUT_OP_LOGSUMEXP_BWD,
+  /* matrix, elementwise, reduction and shape ops (gcut-math.h) */
+  GCUT_OP_MATMUL,
+  GCUT_OP_MUL,
+  GCUT_OP_DIV,
+  GCUT_OP_SUB,
+  GCUT_OP_ADD_BROADCAST,
+  GCUT_OP_DIV_BWD,
+  GCUT_OP_SQUARE_BWD,
+  GCUT_OP_ABS_BWD,
+  GCUT_OP_SOFTPLUS_BWD,
+  GCUT_OP_AFFINE,
+  GCUT_OP_EXP,
+  GCUT_OP_LOG,
+  GCUT_OP_SQUARE,
+  GCUT_OP_ABS,
+  GCUT_OP_SOFTPLUS,
+  GCUT_OP_SUM_ROWS,
+  GCUT_OP_SUM_COLS,
+  GCUT_OP_SUM_ALL,
+  GCUT_OP_MEAN_ALL,
+  GCUT_OP_SUM_TO,
+  GCUT_OP_EXPAND,
+  GCUT_OP_RESHAPE,
+  GCUT_OP_DETACH,
+  GCUT_OP_FILL_DIAGONAL,
+  GCUT_OP_MAX_ROWS,
+  GCUT_OP_MAX_ROWS_BWD,
   GCUT_OP_COUNT
 } GcutOp;
 
@@ -72,6 +99,9 @@ typedef struct
   GcutAct act; /* activation of ACT, or fused into CONV2D / INSTANCE_NORM / LINEAR */
   float slope; /* leaky ReLU */
   float eps;
+  float alpha, beta;                 /* affine α·x + β, scales; fill value (beta) */
+  gboolean transpose_a, transpose_b; /* matmul */
+  GcutShape shape;                   /* reshape, sum to / expand: the target */
 } GcutOpParams;
 
 typedef struct
@@ -120,8 +150,6 @@ gcut_graph_node (const GcutGraph *graph, GcutValue v)
  * error and returns GCUT_NONE on failure. */
 GcutValue gcut_graph_add (GcutGraph *graph, GcutOp op, const GcutValue *inputs,
                           int n_inputs, const GcutOpParams *params);
-/* Records err as the graph's error unless one is already there; takes ownership. */
-void gcut_graph_fail (GcutGraph *graph, GError *err);
 
 gint64 gcut_shape_numel (const GcutShape *s);
 gboolean gcut_shape_equal (const GcutShape *a, const GcutShape *b);
@@ -143,7 +171,17 @@ extern const GcutOpClass gcut_op_conv2d, gcut_op_conv2d_bwd_data,
     gcut_op_blur_up, gcut_op_blur_up_bwd, gcut_op_add, gcut_op_copy, gcut_op_linear,
     gcut_op_linear_bwd_data, gcut_op_linear_bwd_weights, gcut_op_l2_normalize,
     gcut_op_l2_normalize_bwd, gcut_op_gather, gcut_op_gather_bwd, gcut_op_softmax,
-    gcut_op_softmax_bwd, gcut_op_logsumexp, gcut_op_logsumexp_bwd;
+    gcut_op_softmax_bwd, gcut_op_logsumexp, gcut_op_logsumexp_bwd, gcut_op_max_rows,
+    gcut_op_max_rows_bwd;
+
+/* Matrix, elementwise, reduction and shape ops (ops/matmul.c, elementwise.c,
+ * reduce.c, shape.c). */
+extern const GcutOpClass gcut_op_matmul, gcut_op_mul, gcut_op_div, gcut_op_sub,
+    gcut_op_add_broadcast, gcut_op_div_bwd, gcut_op_square_bwd, gcut_op_abs_bwd,
+    gcut_op_softplus_bwd, gcut_op_affine, gcut_op_exp, gcut_op_log, gcut_op_square,
+    gcut_op_abs, gcut_op_softplus, gcut_op_sum_rows, gcut_op_sum_cols, gcut_op_sum_all,
+    gcut_op_mean_all, gcut_op_sum_to, gcut_op_expand, gcut_op_reshape, gcut_op_detach,
+    gcut_op_fill_diagonal;
 
 /* For ops with a fused activation: the gradient before the activation. */
 GcutValue gcut_act_backward (GcutGraph *graph, GcutValue self, GcutValue gy);

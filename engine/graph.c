@@ -37,6 +37,32 @@ static const GcutOpClass *const op_classes[GCUT_OP_COUNT] = {
   [GCUT_OP_SOFTMAX_BWD] = &gcut_op_softmax_bwd,
   [GCUT_OP_LOGSUMEXP] = &gcut_op_logsumexp,
   [GCUT_OP_LOGSUMEXP_BWD] = &gcut_op_logsumexp_bwd,
+  [GCUT_OP_MATMUL] = &gcut_op_matmul,
+  [GCUT_OP_MUL] = &gcut_op_mul,
+  [GCUT_OP_DIV] = &gcut_op_div,
+  [GCUT_OP_SUB] = &gcut_op_sub,
+  [GCUT_OP_ADD_BROADCAST] = &gcut_op_add_broadcast,
+  [GCUT_OP_DIV_BWD] = &gcut_op_div_bwd,
+  [GCUT_OP_SQUARE_BWD] = &gcut_op_square_bwd,
+  [GCUT_OP_ABS_BWD] = &gcut_op_abs_bwd,
+  [GCUT_OP_SOFTPLUS_BWD] = &gcut_op_softplus_bwd,
+  [GCUT_OP_AFFINE] = &gcut_op_affine,
+  [GCUT_OP_EXP] = &gcut_op_exp,
+  [GCUT_OP_LOG] = &gcut_op_log,
+  [GCUT_OP_SQUARE] = &gcut_op_square,
+  [GCUT_OP_ABS] = &gcut_op_abs,
+  [GCUT_OP_SOFTPLUS] = &gcut_op_softplus,
+  [GCUT_OP_SUM_ROWS] = &gcut_op_sum_rows,
+  [GCUT_OP_SUM_COLS] = &gcut_op_sum_cols,
+  [GCUT_OP_SUM_ALL] = &gcut_op_sum_all,
+  [GCUT_OP_MEAN_ALL] = &gcut_op_mean_all,
+  [GCUT_OP_SUM_TO] = &gcut_op_sum_to,
+  [GCUT_OP_EXPAND] = &gcut_op_expand,
+  [GCUT_OP_RESHAPE] = &gcut_op_reshape,
+  [GCUT_OP_DETACH] = &gcut_op_detach,
+  [GCUT_OP_FILL_DIAGONAL] = &gcut_op_fill_diagonal,
+  [GCUT_OP_MAX_ROWS] = &gcut_op_max_rows,
+  [GCUT_OP_MAX_ROWS_BWD] = &gcut_op_max_rows_bwd,
 };
 
 const GcutOpClass *
@@ -92,7 +118,7 @@ gcut_graph_shape (const GcutGraph *graph, GcutValue value)
 }
 
 void
-gcut_graph_fail (GcutGraph *graph, GError *err)
+gcut_graph_set_error (GcutGraph *graph, GError *err)
 {
   if (graph->error)
     g_error_free (err);
@@ -143,7 +169,7 @@ add_leaf (GcutGraph *graph, GcutOp op, GcutDType dtype, const char *name, GcutSh
   if (!shape_valid (&shape, &err))
     {
       g_prefix_error (&err, "%s: ", name ? name : "input");
-      gcut_graph_fail (graph, err);
+      gcut_graph_set_error (graph, err);
       return GCUT_NONE;
     }
   GcutNode node = { .op = op, .dtype = dtype, .shape = shape, .name = g_strdup (name) };
@@ -190,7 +216,7 @@ gcut_graph_add (GcutGraph *graph, GcutOp op, const GcutValue *inputs, int n_inpu
         {
           g_set_error (&err, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
                        "%s: input %d is not a value of this graph", klass->name, i);
-          gcut_graph_fail (graph, err);
+          gcut_graph_set_error (graph, err);
           return GCUT_NONE;
         }
       node.inputs[i] = inputs[i];
@@ -202,7 +228,7 @@ gcut_graph_add (GcutGraph *graph, GcutOp op, const GcutValue *inputs, int n_inpu
   if (!klass->infer (graph, &node, &err) || !shape_valid (&node.shape, &err))
     {
       g_prefix_error (&err, "%s: ", klass->name);
-      gcut_graph_fail (graph, err);
+      gcut_graph_set_error (graph, err);
       return GCUT_NONE;
     }
   return append (graph, &node);

@@ -47,7 +47,15 @@ extern const GcutCpuOp gcut_cpu_conv2d, gcut_cpu_conv2d_bwd_data,
     gcut_cpu_blur_up, gcut_cpu_blur_up_bwd, gcut_cpu_add, gcut_cpu_copy, gcut_cpu_linear,
     gcut_cpu_linear_bwd_data, gcut_cpu_linear_bwd_weights, gcut_cpu_l2_normalize,
     gcut_cpu_l2_normalize_bwd, gcut_cpu_gather, gcut_cpu_gather_bwd, gcut_cpu_softmax,
-    gcut_cpu_softmax_bwd, gcut_cpu_logsumexp, gcut_cpu_logsumexp_bwd;
+    gcut_cpu_softmax_bwd, gcut_cpu_logsumexp, gcut_cpu_logsumexp_bwd, gcut_cpu_max_rows,
+    gcut_cpu_max_rows_bwd;
+
+/* gcut-math.h ops: one matmul, one broadcasting elementwise kernel (driven by
+ * the node's op), one sum kernel, copies and fill diagonal. */
+extern const GcutCpuOp gcut_cpu_matmul, gcut_cpu_elementwise, gcut_cpu_sum,
+    gcut_cpu_reshape, gcut_cpu_fill_diagonal;
+/* FALSE with an UNSUPPORTED error when an operand is a channel-blocked image. */
+gboolean gcut_cpu_check_plain (const GcutCpuKernel *k, GError **error);
 
 /* In place over n floats; shared by fused kernels. */
 void gcut_cpu_activate (GcutAct act, float slope, float *data, gint64 n);

@@ -180,7 +180,7 @@ gcut_network_value (GcutNetwork *net, GcutGraph *graph, const char *name)
   bind_graph (net, graph);
   if (i < 0)
     {
-      gcut_graph_fail (graph, g_error_new (GCUT_ERROR, GCUT_ERROR_NOT_FOUND,
+      gcut_graph_set_error (graph, g_error_new (GCUT_ERROR, GCUT_ERROR_NOT_FOUND,
                                            "the network has no parameter %s", name));
       return GCUT_NONE;
     }

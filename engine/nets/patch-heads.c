@@ -42,7 +42,7 @@ gcut_patch_heads_build (GcutNetwork *net, GcutGraph *graph, int tap, GcutValue f
 
   if (tap < 0 || tap >= h->n_taps)
     {
-      gcut_graph_fail (graph, g_error_new (GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
+      gcut_graph_set_error (graph, g_error_new (GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
                                            "there is no projection head %d (%d taps)",
                                            tap, h->n_taps));
       return GCUT_NONE;

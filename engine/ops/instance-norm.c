@@ -120,7 +120,7 @@ gcut_instance_norm (GcutGraph *graph, GcutValue x, GcutValue gamma, GcutValue be
 
   if (gamma == GCUT_NONE && beta != GCUT_NONE)
     {
-      gcut_graph_fail (
+      gcut_graph_set_error (
           graph,
           g_error_new_literal (GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
                                "instance norm: beta needs gamma (give a gamma of ones)"));

@@ -43,6 +43,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcutGraph, gcut_graph_free)
 gboolean gcut_graph_check (const GcutGraph *graph, GError **error);
 GcutShape gcut_graph_shape (const GcutGraph *graph, GcutValue value);
 int gcut_graph_n_values (const GcutGraph *graph);
+/* Records error as the graph's error unless one is already there (the first
+ * stays); takes ownership.  For builders outside the engine, e.g. losses that
+ * check their options. */
+void gcut_graph_set_error (GcutGraph *graph, GError *error);
 
 /* Leaves.  Inputs are float32 data given to the plan before each run; index
  * inputs are int32 lists (e.g. sampled patch locations).  Parameters live
