@@ -1,0 +1,113 @@
+/* gegl-cut presets: model files, what users call presets.
+ *
+ * A model is one .safetensors file (see gcp-safetensors.h) holding
+ *   - G's parameters as "G." + the official state-dict name (F32),
+ *   - optionally D's ("D."), F's ("F.") and the optimizer states
+ *     ("adam.G.m", "adam.G.v", "adam.G.step", the same for D and F) for
+ *     resuming a training run,
+ * and "__metadata__" strings:
+ *   "format"       "gegl-cut/1"
+ *   "architecture" the generator's configuration as JSON,
+ *                  {"kind": "resnet", "ngf": 64, "n_blocks": 9, …}
+ *   "recipe"       the full recipe as JSON (gcp_recipe_to_json)
+ *   "training"     the training record as JSON (gcp_training_record_to_json)
+ *
+ * The reader checks, before copying any weight: the format string, the
+ * architecture (parsed strictly), that "recipe" and "training" (when present)
+ * are JSON objects, that the file holds exactly G's tensors under "G." with
+ * the shapes the architecture implies, and that every weight is finite.
+ * Nothing a file holds can make it abort or allocate more than the file's
+ * tensors imply.
+ */
+#pragma once
+
+#include <gcp/gcp-recipe.h>
+#include <gcp/gcp-safetensors.h>
+#include <gcut/gcut-network.h>
+
+G_BEGIN_DECLS
+
+#define GCP_MODEL_FORMAT "gegl-cut/1"
+
+typedef struct _GcpModel GcpModel;
+
+/* A path, or a bare name resolved by gcp_model_find. */
+GcpModel *gcp_model_load (const char *name_or_path, GError **error);
+/* A whole file in memory (keeps a reference to bytes). */
+GcpModel *gcp_model_parse (GBytes *bytes, GError **error);
+void gcp_model_free (GcpModel *model);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcpModel, gcp_model_free)
+
+const GcpGeneratorConfig *gcp_model_architecture (const GcpModel *model);
+/* The generator with the file's weights; owned by the model. */
+GcutNetwork *gcp_model_generator (GcpModel *model);
+/* Takes the generator out of the model (the caller frees it). */
+GcutNetwork *gcp_model_steal_generator (GcpModel *model);
+/* Metadata strings; NULL when absent. */
+const char *gcp_model_recipe_json (const GcpModel *model);
+const char *gcp_model_training_json (const GcpModel *model);
+/* The file, for the optional parts (D, F, optimizer states). */
+const GcpSafetensors *gcp_model_file (const GcpModel *model);
+/* Whether the file has any tensor under prefix ("D.", "adam.G.", …). */
+gboolean gcp_model_has (const GcpModel *model, const char *prefix);
+/* Loads net from the tensors under prefix: shapes checked before copying,
+ * non-finite values refused. */
+gboolean gcp_model_load_network (const GcpModel *model, const char *prefix,
+                                 GcutNetwork *net, GError **error);
+
+/* The number of parameters a resnet generator of this configuration has
+ * (without building it). */
+gint64 gcp_generator_n_params (const GcpGeneratorConfig *config);
+/* An engine network for the configuration (NULL with an error for a kind the
+ * engine does not build yet). */
+GcutNetwork *gcp_generator_new (const GcpGeneratorConfig *config, GError **error);
+
+/* What a training run records in its model. */
+typedef struct
+{
+  const char *name;
+  double value;
+} GcpLossValue;
+
+typedef struct
+{
+  int width, height;
+  const char *sha256; /* hex, of the image file or its pixels */
+} GcpImageRecord;
+
+typedef struct
+{
+  gint64 steps;
+  double seconds;
+  const char *device; /* "cpu", "cuda:0 (NVIDIA H100)", … */
+  const GcpLossValue *losses;
+  int n_losses;
+  GcpImageRecord content, style;
+} GcpTrainingRecord;
+
+/* {"steps": …, "seconds": …, "device": …, "losses": {name: value, …},
+ *  "content": {"width", "height", "sha256"}, "style": {…}} */
+char *gcp_training_record_to_json (const GcpTrainingRecord *record);
+
+/* A writer holding the metadata and G's tensors under "G." (borrowed: G must
+ * outlive the save).  Add optional parts with gcp_network_add_to (writer, D,
+ * "D.") or gct_adam_add_to (…, "adam.G."), then gcp_safetensors_writer_save,
+ * which writes atomically.  recipe_json and training_json may be NULL. */
+GcpSafetensorsWriter *gcp_model_writer_new (GcutNetwork *G,
+                                            const GcpGeneratorConfig *architecture,
+                                            const char *recipe_json,
+                                            const char *training_json);
+/* The common case in one call: G (and D, F when not NULL). */
+gboolean gcp_model_save (const char *path, GcutNetwork *G,
+                         const GcpGeneratorConfig *architecture, const char *recipe_json,
+                         const char *training_json, GcutNetwork *D, GcutNetwork *F,
+                         GError **error);
+
+/* A name with a '/' is a path and returned as it is; a bare name ("starry-night",
+ * letters, digits, '.', '-', '_', not starting with '.') is looked for as
+ * name.safetensors in each folder of $GEGL_CUT_MODEL_PATH (colon-separated),
+ * $XDG_DATA_HOME/gegl-cut/models, then gegl-cut/models under the installed
+ * data dir and the system data dirs. */
+char *gcp_model_find (const char *name, GError **error);
+
+G_END_DECLS

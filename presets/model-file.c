@@ -1,0 +1,432 @@
+/* Model files: G (and optionally D, F, optimizer states) plus metadata in one
+ * .safetensors file.  See gcp-model-file.h. */
+#include <math.h>
+#include <string.h>
+#include <json-glib/json-glib.h>
+
+#include <gcp/gcp-model-file.h>
+#include <gcp/gcp-network-io.h>
+#include "presets-private.h"
+#include "safetensors-private.h"
+
+struct _GcpModel
+{
+  GcpSafetensors *st;
+  GcpGeneratorConfig architecture;
+  GcutNetwork *G;
+};
+
+void
+gcp_model_free (GcpModel *model)
+{
+  if (!model)
+    return;
+  gcut_network_free (model->G);
+  gcp_safetensors_free (model->st);
+  g_free (model);
+}
+
+const GcpGeneratorConfig *
+gcp_model_architecture (const GcpModel *model)
+{
+  return &model->architecture;
+}
+
+GcutNetwork *
+gcp_model_generator (GcpModel *model)
+{
+  return model->G;
+}
+
+GcutNetwork *
+gcp_model_steal_generator (GcpModel *model)
+{
+  return g_steal_pointer (&model->G);
+}
+
+const char *
+gcp_model_recipe_json (const GcpModel *model)
+{
+  return gcp_safetensors_metadata (model->st, "recipe");
+}
+
+const char *
+gcp_model_training_json (const GcpModel *model)
+{
+  return gcp_safetensors_metadata (model->st, "training");
+}
+
+const GcpSafetensors *
+gcp_model_file (const GcpModel *model)
+{
+  return model->st;
+}
+
+gboolean
+gcp_model_has (const GcpModel *model, const char *prefix)
+{
+  for (guint i = 0; i < gcp_safetensors_n_tensors (model->st); i++)
+    if (g_str_has_prefix (gcp_safetensors_tensor (model->st, i)->name, prefix))
+      return TRUE;
+  return FALSE;
+}
+
+gint64
+gcp_generator_n_params (const GcpGeneratorConfig *c)
+{
+  gint64 ngf = c->ngf, n = 0;
+
+  if (c->kind != GCP_GENERATOR_RESNET)
+    return -1;
+  n += 3 * ngf * 49 + ngf;    /* 7×7 in */
+  for (int i = 0; i < 2; i++) /* down: conv3×3 ngf·2^i → ngf·2^(i+1) */
+    {
+      gint64 in = ngf << i, out = in * 2;
+      n += in * out * 9 + out;
+    }
+  n += (gint64)c->n_blocks * 2 * (16 * ngf * ngf * 9 + 4 * ngf);
+  for (int i = 0; i < 2; i++) /* up: 3×3 ngf·2^(2−i) → half (either kind) */
+    {
+      gint64 in = ngf << (2 - i), out = in / 2;
+      n += in * out * 9 + out;
+    }
+  n += ngf * 3 * 49 + 3; /* 7×7 out */
+  return n;
+}
+
+GcutNetwork *
+gcp_generator_new (const GcpGeneratorConfig *c, GError **error)
+{
+  GcutResnetGeneratorConfig rc;
+
+  if (c->kind != GCP_GENERATOR_RESNET)
+    {
+      g_set_error (error, GCP_ERROR, GCP_ERROR_UNSUPPORTED,
+                   "generator kind stylegan2-lite is not available yet");
+      return NULL;
+    }
+  if (c->ngf < 1 || c->ngf > 512 || c->n_blocks < 0 || c->n_blocks > 32)
+    {
+      g_set_error (error, GCP_ERROR, GCP_ERROR_INVALID,
+                   "generator ngf %d / n_blocks %d out of range", c->ngf, c->n_blocks);
+      return NULL;
+    }
+  rc.ngf = c->ngf;
+  rc.n_blocks = c->n_blocks;
+  rc.antialias = c->antialias;
+  rc.antialias_up = c->antialias_up;
+  return gcut_resnet_generator_new (&rc);
+}
+
+/* A metadata value that must be a JSON object when present. */
+static gboolean
+check_json_object (const GcpSafetensors *st, const char *key, GError **error)
+{
+  const char *text = gcp_safetensors_metadata (st, key);
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (!text)
+    return TRUE;
+  if (!gcp_json_check_strict (text, strlen (text), &local))
+    {
+      const char *msg = local->message;
+      if (g_str_has_prefix (msg, "header is not valid JSON: "))
+        msg += strlen ("header is not valid JSON: ");
+      g_set_error (error, GCP_ERROR, GCP_ERROR_CORRUPT,
+                   "metadata “%s” is not valid JSON: %s", key, msg);
+      return FALSE;
+    }
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, text, -1, &local)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, GCP_ERROR, GCP_ERROR_CORRUPT,
+                   "metadata “%s” is not a JSON object", key);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Every tensor of net under prefix is present, F32, of the right shape and
+ * finite: all checked before anything is copied. */
+static gboolean
+check_network_tensors (GcutNetwork *net, const GcpSafetensors *st, const char *prefix,
+                       GError **error)
+{
+  for (guint i = 0; i < gcut_network_n_params (net); i++)
+    {
+      g_autofree char *name
+          = g_strconcat (prefix, gcut_network_param_name (net, i), NULL);
+      GcutShape shape = gcut_network_param_shape (net, i);
+      const float *data
+          = gcp_safetensors_get_f32 (st, name, shape.n_dims, shape.dims, error);
+      gint64 n = 1;
+
+      if (!data)
+        return FALSE;
+      for (int d = 0; d < shape.n_dims; d++)
+        n *= shape.dims[d];
+      for (gint64 k = 0; k < n; k++)
+        if (!isfinite (data[k]))
+          {
+            g_set_error (error, GCP_ERROR, GCP_ERROR_CORRUPT,
+                         "tensor %s holds a non-finite value (%s) at element "
+                         "%" G_GINT64_FORMAT ": the model is broken (did its training "
+                         "diverge?)",
+                         name, isnan (data[k]) ? "NaN" : "infinity", k);
+            return FALSE;
+          }
+    }
+  return TRUE;
+}
+
+gboolean
+gcp_model_load_network (const GcpModel *model, const char *prefix, GcutNetwork *net,
+                        GError **error)
+{
+  return check_network_tensors (net, model->st, prefix, error)
+         && gcp_network_load (net, model->st, prefix, NULL, error);
+}
+
+static GcpModel *
+model_from_file (GcpSafetensors *st_in, GError **error)
+{
+  g_autoptr (GcpSafetensors) st = st_in;
+  g_autoptr (GcpModel) model = NULL;
+  const char *format = gcp_safetensors_metadata (st, "format");
+  const char *arch = gcp_safetensors_metadata (st, "architecture");
+  GcpGeneratorConfig config;
+  g_autoptr (GError) local = NULL;
+  gint64 expect, have = 0;
+
+  if (!format)
+    {
+      g_set_error (error, GCP_ERROR, GCP_ERROR_MISMATCH,
+                   "not a gegl-cut model: the file has no “format” metadata");
+      return NULL;
+    }
+  if (!g_str_equal (format, GCP_MODEL_FORMAT))
+    {
+      g_autofree char *esc = g_strescape (format, NULL);
+      g_set_error (error, GCP_ERROR, GCP_ERROR_UNSUPPORTED,
+                   "unsupported model format “%.64s” (this version reads “%s”)", esc,
+                   GCP_MODEL_FORMAT);
+      return NULL;
+    }
+  if (!arch)
+    {
+      g_set_error (error, GCP_ERROR, GCP_ERROR_CORRUPT,
+                   "the model has no “architecture” metadata");
+      return NULL;
+    }
+  if (!gcp_generator_config_parse (arch, &config, &local))
+    {
+      /* The message names the key ("architecture.generator.ngf: …"). */
+      g_set_error (error, GCP_ERROR, GCP_ERROR_CORRUPT, "%s", local->message);
+      return NULL;
+    }
+  if (!check_json_object (st, "recipe", error)
+      || !check_json_object (st, "training", error))
+    return NULL;
+  if (config.kind != GCP_GENERATOR_RESNET)
+    {
+      g_set_error (error, GCP_ERROR, GCP_ERROR_UNSUPPORTED,
+                   "the model's generator (stylegan2-lite) is not available in this "
+                   "version");
+      return NULL;
+    }
+
+  /* Before building the network (whose size the architecture alone would
+   * decide): its parameter count must match what the file holds under "G.". */
+  expect = gcp_generator_n_params (&config);
+  for (guint i = 0; i < gcp_safetensors_n_tensors (st); i++)
+    {
+      const GcpTensorView *t = gcp_safetensors_tensor (st, i);
+      if (g_str_has_prefix (t->name, "G."))
+        have += t->n_bytes / MAX (gcp_dtype_size (t->dtype), 1);
+    }
+  /* A file with too few parameters is reported below, naming the first
+   * missing tensor, as long as building the network costs little more than
+   * the file itself; beyond that, refuse here. */
+  if (have > expect || expect > 4 * have + (1 << 24))
+    {
+      g_set_error (error, GCP_ERROR, GCP_ERROR_MISMATCH,
+                   "the architecture (ngf %d, %d blocks) has %" G_GINT64_FORMAT
+                   " generator parameters but the file holds %" G_GINT64_FORMAT,
+                   config.ngf, config.n_blocks, expect, have);
+      return NULL;
+    }
+
+  model = g_new0 (GcpModel, 1);
+  model->architecture = config;
+  model->st = g_steal_pointer (&st);
+  model->G = gcp_generator_new (&config, error);
+  if (!model->G)
+    return NULL;
+  if (!gcp_model_load_network (model, "G.", model->G, &local))
+    {
+      if (local->code == GCP_ERROR_CORRUPT) /* non-finite weights */
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      g_set_error (error, GCP_ERROR,
+                   local->code == GCP_ERROR_NOT_FOUND ? GCP_ERROR_MISMATCH : local->code,
+                   "the generator's tensors do not match the architecture (ngf %d, %d "
+                   "blocks): %s",
+                   config.ngf, config.n_blocks, local->message);
+      return NULL;
+    }
+  return g_steal_pointer (&model);
+}
+
+GcpModel *
+gcp_model_parse (GBytes *bytes, GError **error)
+{
+  GcpSafetensors *st = gcp_safetensors_parse (bytes, error);
+  return st ? model_from_file (st, error) : NULL;
+}
+
+GcpModel *
+gcp_model_load (const char *name_or_path, GError **error)
+{
+  g_autofree char *path = gcp_model_find (name_or_path, error);
+  GcpSafetensors *st;
+  GcpModel *model;
+
+  if (!path)
+    return NULL;
+  st = gcp_safetensors_load (path, error);
+  if (!st)
+    return NULL;
+  model = model_from_file (st, error);
+  if (!model)
+    g_prefix_error (error, "%s: ", path);
+  return model;
+}
+
+/* ---- writing ---- */
+
+static void
+add_image (JsonBuilder *b, const char *key, const GcpImageRecord *img)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "width");
+  json_builder_add_int_value (b, img->width);
+  json_builder_set_member_name (b, "height");
+  json_builder_add_int_value (b, img->height);
+  json_builder_set_member_name (b, "sha256");
+  json_builder_add_string_value (b, img->sha256 ? img->sha256 : "");
+  json_builder_end_object (b);
+}
+
+char *
+gcp_training_record_to_json (const GcpTrainingRecord *r)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "steps");
+  json_builder_add_int_value (b, r->steps);
+  json_builder_set_member_name (b, "seconds");
+  json_builder_add_double_value (b, isfinite (r->seconds) ? r->seconds : 0);
+  json_builder_set_member_name (b, "device");
+  json_builder_add_string_value (b, r->device ? r->device : "");
+  json_builder_set_member_name (b, "losses");
+  json_builder_begin_object (b);
+  for (int i = 0; i < r->n_losses; i++)
+    {
+      json_builder_set_member_name (b, r->losses[i].name);
+      /* JSON has no NaN: a diverged loss is recorded as null. */
+      if (isfinite (r->losses[i].value))
+        json_builder_add_double_value (b, r->losses[i].value);
+      else
+        json_builder_add_null_value (b);
+    }
+  json_builder_end_object (b);
+  add_image (b, "content", &r->content);
+  add_image (b, "style", &r->style);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+GcpSafetensorsWriter *
+gcp_model_writer_new (GcutNetwork *G, const GcpGeneratorConfig *architecture,
+                      const char *recipe_json, const char *training_json)
+{
+  GcpSafetensorsWriter *w = gcp_safetensors_writer_new ();
+  g_autofree char *arch = gcp_generator_config_to_json (architecture);
+
+  gcp_safetensors_writer_set_metadata (w, "format", GCP_MODEL_FORMAT);
+  gcp_safetensors_writer_set_metadata (w, "architecture", arch);
+  if (recipe_json)
+    gcp_safetensors_writer_set_metadata (w, "recipe", recipe_json);
+  if (training_json)
+    gcp_safetensors_writer_set_metadata (w, "training", training_json);
+  gcp_network_add_to (G, w, "G.");
+  return w;
+}
+
+gboolean
+gcp_model_save (const char *path, GcutNetwork *G, const GcpGeneratorConfig *architecture,
+                const char *recipe_json, const char *training_json, GcutNetwork *D,
+                GcutNetwork *F, GError **error)
+{
+  g_autoptr (GcpSafetensorsWriter) w
+      = gcp_model_writer_new (G, architecture, recipe_json, training_json);
+  if (D)
+    gcp_network_add_to (D, w, "D.");
+  if (F)
+    gcp_network_add_to (F, w, "F.");
+  return gcp_safetensors_writer_save (w, path, error);
+}
+
+/* ---- finding ---- */
+
+char *
+gcp_model_find (const char *name, GError **error)
+{
+  g_autoptr (GPtrArray) dirs = NULL;
+  g_autofree char *file = NULL;
+  GString *tried;
+
+  if (strchr (name, '/'))
+    return g_strdup (name);
+  if (!*name || name[0] == '.')
+    goto bad;
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != '_')
+      goto bad;
+  file = g_str_has_suffix (name, ".safetensors")
+             ? g_strdup (name)
+             : g_strconcat (name, ".safetensors", NULL);
+  dirs = gcp_data_search_dirs ("GEGL_CUT_MODEL_PATH", "models");
+  tried = g_string_new (NULL);
+  for (guint i = 0; i < dirs->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dirs->pdata[i], file, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_string_free (tried, TRUE);
+          return g_steal_pointer (&path);
+        }
+      g_string_append_printf (tried, "%s%s", i ? ", " : "", (char *)dirs->pdata[i]);
+    }
+  g_set_error (error, GCP_ERROR, GCP_ERROR_NOT_FOUND, "no model “%s” (looked in %s)",
+               name, tried->str);
+  g_string_free (tried, TRUE);
+  return NULL;
+
+bad:
+  g_set_error (error, GCP_ERROR, GCP_ERROR_INVALID,
+               "“%s” is not a model name (letters, digits, '.', '-', '_') or a path "
+               "(with a '/')",
+               name);
+  return NULL;
+}
