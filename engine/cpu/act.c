@@ -2,20 +2,37 @@
 #include <math.h>
 #include "cpu-private.h"
 
+/* out = g where y > 0, else 0 (ReLU) or g·slope (leaky ReLU): the forward
+ * pass with y = g = x, the backward with y the result.  Elementwise, so out may
+ * be y or g. */
+static void
+gate (GcutAct act, float slope, const float *y, const float *g, float *out, gint64 n)
+{
+  if (act == GCUT_ACT_RELU)
+    {
+#pragma omp parallel for simd
+      for (gint64 i = 0; i < n; i++)
+        {
+          float gi = g[i]; /* loaded either way, or the loop does not vectorize */
+          out[i] = y[i] > 0.f ? gi : 0.f;
+        }
+    }
+  else
+    {
+#pragma omp parallel for simd
+      for (gint64 i = 0; i < n; i++)
+        out[i] = y[i] > 0.f ? g[i] : g[i] * slope;
+    }
+}
+
 void
 gcut_cpu_activate (GcutAct act, float slope, float *data, gint64 n)
 {
   switch (act)
     {
     case GCUT_ACT_RELU:
-#pragma omp parallel for simd
-      for (gint64 i = 0; i < n; i++)
-        data[i] = data[i] > 0.f ? data[i] : 0.f;
-      break;
     case GCUT_ACT_LEAKY_RELU:
-#pragma omp parallel for simd
-      for (gint64 i = 0; i < n; i++)
-        data[i] = data[i] > 0.f ? data[i] : data[i] * slope;
+      gate (act, slope, data, data, data, n);
       break;
     case GCUT_ACT_TANH:
 #pragma omp parallel for
@@ -25,12 +42,6 @@ gcut_cpu_activate (GcutAct act, float slope, float *data, gint64 n)
     case GCUT_ACT_NONE:
       break;
     }
-}
-
-static gboolean
-act_prepare (GcutCpuKernel *k, GError **error)
-{
-  return TRUE;
 }
 
 static void
@@ -52,14 +63,8 @@ act_bwd_run (GcutCpuKernel *k, void *scratch)
   switch (k->node->p.act)
     {
     case GCUT_ACT_RELU:
-#pragma omp parallel for simd
-      for (gint64 i = 0; i < n; i++)
-        gx[i] = y[i] > 0.f ? gy[i] : 0.f;
-      break;
     case GCUT_ACT_LEAKY_RELU:
-#pragma omp parallel for simd
-      for (gint64 i = 0; i < n; i++)
-        gx[i] = y[i] > 0.f ? gy[i] : gy[i] * slope;
+      gate (k->node->p.act, slope, y, gy, gx, n);
       break;
     case GCUT_ACT_TANH:
 #pragma omp parallel for simd
@@ -72,5 +77,5 @@ act_bwd_run (GcutCpuKernel *k, void *scratch)
     }
 }
 
-const GcutCpuOp gcut_cpu_act = { act_prepare, act_run, NULL };
-const GcutCpuOp gcut_cpu_act_bwd = { act_prepare, act_bwd_run, NULL };
+const GcutCpuOp gcut_cpu_act = { NULL, act_run, NULL };
+const GcutCpuOp gcut_cpu_act_bwd = { NULL, act_bwd_run, NULL };

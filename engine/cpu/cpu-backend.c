@@ -224,7 +224,7 @@ cpu_prepare (GcutBackend *backend, const GcutNode *node, const GcutTensor *in,
   for (int i = 0; i < node->n_inputs; i++)
     k->in[i] = in[i];
   k->out = *out;
-  if (!op->prepare (k, error))
+  if (op->prepare && !op->prepare (k, error))
     {
       if (op->release)
         op->release (k);

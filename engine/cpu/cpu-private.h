@@ -17,7 +17,7 @@ typedef struct
 
 typedef struct
 {
-  gboolean (*prepare) (GcutCpuKernel *k, GError **error);
+  gboolean (*prepare) (GcutCpuKernel *k, GError **error); /* may be NULL */
   void (*run) (GcutCpuKernel *k, void *scratch);
   void (*release) (GcutCpuKernel *k); /* may be NULL */
 } GcutCpuOp;
@@ -56,6 +56,17 @@ extern const GcutCpuOp gcut_cpu_matmul, gcut_cpu_elementwise, gcut_cpu_sum,
     gcut_cpu_reshape, gcut_cpu_fill_diagonal;
 /* FALSE with an UNSUPPORTED error when an operand is a channel-blocked image. */
 gboolean gcut_cpu_check_plain (const GcutCpuKernel *k, GError **error);
+
+/* Σ a·b over n floats, summed in double; shared by the row kernels. */
+static inline double
+gcut_cpu_dot (const float *a, const float *b, gint64 n)
+{
+  double sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (gint64 j = 0; j < n; j++)
+    sum += (double)a[j] * b[j];
+  return sum;
+}
 
 /* In place over n floats; shared by fused kernels. */
 void gcut_cpu_activate (GcutAct act, float slope, float *data, gint64 n);

@@ -336,21 +336,14 @@ norm_prepare (GcutCpuKernel *k, GError **error)
   return TRUE;
 }
 
+/* The forward and the backward kernel differ only in passes 2 and 3. */
 static void
-forward_run (GcutCpuKernel *k, void *scratch)
+norm_run (GcutCpuKernel *k, void *scratch)
 {
+  gboolean forward = k->node->op == GCUT_OP_INSTANCE_NORM;
   Norm nm = norm_new (k, scratch);
-  nm.plane = forward_plane;
-  nm.apply = forward_apply;
-  run_passes (&nm);
-}
-
-static void
-backward_run (GcutCpuKernel *k, void *scratch)
-{
-  Norm nm = norm_new (k, scratch);
-  nm.plane = backward_plane;
-  nm.apply = backward_apply;
+  nm.plane = forward ? forward_plane : backward_plane;
+  nm.apply = forward ? forward_apply : backward_apply;
   run_passes (&nm);
 }
 
@@ -373,6 +366,6 @@ gamma_run (GcutCpuKernel *k, void *scratch)
     }
 }
 
-const GcutCpuOp gcut_cpu_instance_norm = { norm_prepare, forward_run, NULL };
-const GcutCpuOp gcut_cpu_instance_norm_bwd = { norm_prepare, backward_run, NULL };
+const GcutCpuOp gcut_cpu_instance_norm = { norm_prepare, norm_run, NULL };
+const GcutCpuOp gcut_cpu_instance_norm_bwd = { norm_prepare, norm_run, NULL };
 const GcutCpuOp gcut_cpu_instance_norm_bwd_gamma = { norm_prepare, gamma_run, NULL };

@@ -3,22 +3,6 @@
 #include <math.h>
 #include "cpu-private.h"
 
-static gboolean
-rows_prepare (GcutCpuKernel *k, GError **error)
-{
-  return TRUE;
-}
-
-static double
-dot (const float *a, const float *b, gint64 n)
-{
-  double sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (gint64 j = 0; j < n; j++)
-    sum += (double)a[j] * b[j];
-  return sum;
-}
-
 static void
 l2_normalize_run (GcutCpuKernel *k, void *scratch)
 {
@@ -30,7 +14,7 @@ l2_normalize_run (GcutCpuKernel *k, void *scratch)
   for (gint64 r = 0; r < rows; r++)
     {
       const float *xr = x + r * cols;
-      float d = sqrt (dot (xr, xr, cols)) + k->node->p.eps;
+      float d = sqrt (gcut_cpu_dot (xr, xr, cols)) + k->node->p.eps;
 #pragma omp simd
       for (gint64 j = 0; j < cols; j++)
         y[r * cols + j] = xr[j] / d;
@@ -50,13 +34,13 @@ l2_normalize_bwd_run (GcutCpuKernel *k, void *scratch)
   for (gint64 r = 0; r < rows; r++)
     {
       const float *xr = x + r * cols, *gr = gy + r * cols;
-      double s = sqrt (dot (xr, xr, cols)), d = s + k->node->p.eps;
-      float a = 1.0 / d, b = s > 0 ? -dot (gr, xr, cols) / (s * d * d) : 0.0;
+      double s = sqrt (gcut_cpu_dot (xr, xr, cols)), d = s + k->node->p.eps;
+      float a = 1.0 / d, b = s > 0 ? -gcut_cpu_dot (gr, xr, cols) / (s * d * d) : 0.0;
 #pragma omp simd
       for (gint64 j = 0; j < cols; j++)
         gx[r * cols + j] = gr[j] * a + xr[j] * b;
     }
 }
 
-const GcutCpuOp gcut_cpu_l2_normalize = { rows_prepare, l2_normalize_run, NULL };
-const GcutCpuOp gcut_cpu_l2_normalize_bwd = { rows_prepare, l2_normalize_bwd_run, NULL };
+const GcutCpuOp gcut_cpu_l2_normalize = { NULL, l2_normalize_run, NULL };
+const GcutCpuOp gcut_cpu_l2_normalize_bwd = { NULL, l2_normalize_bwd_run, NULL };

@@ -54,12 +54,6 @@ row_shift (const float *x, gint64 n)
   return isfinite (m) ? m : 0.f;
 }
 
-static gboolean
-rows_prepare (GcutCpuKernel *k, GError **error)
-{
-  return TRUE;
-}
-
 static void
 softmax_run (GcutCpuKernel *k, void *scratch)
 {
@@ -113,13 +107,10 @@ softmax_bwd_run (GcutCpuKernel *k, void *scratch)
   for (gint64 r = 0; r < rows; r++)
     {
       const float *yr = y + r * cols, *gr = gy + r * cols;
-      double dot = 0;
-#pragma omp simd reduction(+ : dot)
-      for (gint64 j = 0; j < cols; j++)
-        dot += (double)yr[j] * gr[j];
+      float dot = gcut_cpu_dot (yr, gr, cols);
 #pragma omp simd
       for (gint64 j = 0; j < cols; j++)
-        gx[r * cols + j] = yr[j] * (gr[j] - (float)dot);
+        gx[r * cols + j] = yr[j] * (gr[j] - dot);
     }
 }
 
@@ -142,7 +133,7 @@ logsumexp_bwd_run (GcutCpuKernel *k, void *scratch)
     }
 }
 
-const GcutCpuOp gcut_cpu_softmax = { rows_prepare, softmax_run, NULL };
-const GcutCpuOp gcut_cpu_softmax_bwd = { rows_prepare, softmax_bwd_run, NULL };
+const GcutCpuOp gcut_cpu_softmax = { NULL, softmax_run, NULL };
+const GcutCpuOp gcut_cpu_softmax_bwd = { NULL, softmax_bwd_run, NULL };
 const GcutCpuOp gcut_cpu_logsumexp = { logsumexp_prepare, logsumexp_run, NULL };
-const GcutCpuOp gcut_cpu_logsumexp_bwd = { rows_prepare, logsumexp_bwd_run, NULL };
+const GcutCpuOp gcut_cpu_logsumexp_bwd = { NULL, logsumexp_bwd_run, NULL };

@@ -7,28 +7,7 @@
  * output_padding.  Then
  *   H  = (OH + top + bottom - KH) / stride + 1  (backward data: gy, w → dx)
  *   KH = OH + top + bottom - (H - 1)·stride     (backward weights: x, gy → dw) */
-#include "../graph-private.h"
-
-static gboolean
-check_settings (const GcutOpParams *p, GError **error)
-{
-  const char *problem = p->stride < 1    ? "the stride must be at least 1"
-                        : p->padding < 0 ? "the padding must not be negative"
-                        : p->groups < 1  ? "groups must be at least 1"
-                        : p->output_padding < 0
-                            ? "the output padding must not be negative"
-                        : p->output_padding >= p->stride
-                            ? "the output padding must be smaller than the stride"
-                            : NULL;
-  if (problem)
-    {
-      g_set_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
-                   "%s (stride %d, padding %d, output padding %d, groups %d)", problem,
-                   p->stride, p->padding, p->output_padding, p->groups);
-      return FALSE;
-    }
-  return TRUE;
-}
+#include "conv-private.h"
 
 /* x (N, C_in, H, W) against w (C_in, C_out / groups, KH, KW). */
 static gboolean
@@ -53,39 +32,18 @@ check_channels (const GcutShape *x, const GcutShape *w, int groups, GError **err
 }
 
 static gboolean
-check_bias (const GcutGraph *graph, const GcutNode *node, gint64 c_out, GError **error)
-{
-  gint64 n;
-  if (node->n_inputs < 3)
-    return TRUE;
-  if (!gcut_expect_dims (graph, node, 2, 1, error))
-    return FALSE;
-  n = gcut_graph_node (graph, node->inputs[2])->shape.dims[0];
-  if (n != c_out)
-    {
-      g_set_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
-                   "bias has %" G_GINT64_FORMAT
-                   " entries but the weight has %" G_GINT64_FORMAT " output channels",
-                   n, c_out);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
 conv_t2d_infer (const GcutGraph *graph, GcutNode *node, GError **error)
 {
   const GcutOpParams *p = &node->p;
   const GcutShape *x, *w;
   gint64 c_out, h, wd;
 
-  if (!check_settings (p, error) || !gcut_expect_dims (graph, node, 0, 4, error)
-      || !gcut_expect_dims (graph, node, 1, 4, error))
+  if (!gcut_conv_check_settings (p, TRUE, error)
+      || !gcut_conv_shapes (graph, node, &x, &w, error))
     return FALSE;
-  x = &gcut_graph_node (graph, node->inputs[0])->shape;
-  w = &gcut_graph_node (graph, node->inputs[1])->shape;
   c_out = w->dims[1] * p->groups;
-  if (!check_channels (x, w, p->groups, error) || !check_bias (graph, node, c_out, error))
+  if (!check_channels (x, w, p->groups, error)
+      || !gcut_conv_check_bias (graph, node, c_out, error))
     return FALSE;
   h = (x->dims[2] - 1) * p->stride - 2 * p->padding + w->dims[2] + p->output_padding;
   wd = (x->dims[3] - 1) * p->stride - 2 * p->padding + w->dims[3] + p->output_padding;
@@ -110,14 +68,8 @@ conv_t2d_backward (GcutGraph *graph, GcutValue self, GcutValue gy, const gboolea
 
   p.pad[0] = p.pad[2] = p.padding;
   p.pad[1] = p.pad[3] = p.padding - p.output_padding;
-  if (need[0])
-    gx[0] = gcut_graph_add (graph, GCUT_OP_CONV_T2D_BWD_DATA,
-                            (GcutValue[]){ gy, node.inputs[1] }, 2, &p);
-  if (need[1])
-    gx[1] = gcut_graph_add (graph, GCUT_OP_CONV_T2D_BWD_WEIGHTS,
-                            (GcutValue[]){ node.inputs[0], gy }, 2, &p);
-  if (node.n_inputs > 2 && need[2])
-    gx[2] = gcut_graph_add (graph, GCUT_OP_BIAS_GRAD, &gy, 1, NULL);
+  gcut_conv_backward_nodes (graph, &node, gy, &p, GCUT_OP_CONV_T2D_BWD_DATA,
+                            GCUT_OP_CONV_T2D_BWD_WEIGHTS, need, gx);
 }
 
 /* gy (N, C_out, OH, OW), w (C_in, C_out / groups, KH, KW) → dx (N, C_in, H, W) */
@@ -127,19 +79,10 @@ conv_t2d_bwd_data_infer (const GcutGraph *graph, GcutNode *node, GError **error)
   const GcutOpParams *p = &node->p;
   const GcutShape *gy, *w;
 
-  if (!gcut_expect_dims (graph, node, 0, 4, error)
-      || !gcut_expect_dims (graph, node, 1, 4, error))
+  if (!gcut_conv_shapes (graph, node, &gy, &w, error))
     return FALSE;
-  gy = &gcut_graph_node (graph, node->inputs[0])->shape;
-  w = &gcut_graph_node (graph, node->inputs[1])->shape;
-  if (gy->dims[1] != w->dims[1] * p->groups)
-    {
-      g_set_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
-                   "the gradient has %" G_GINT64_FORMAT
-                   " channels but the weight has %" G_GINT64_FORMAT " outputs",
-                   gy->dims[1], w->dims[1] * p->groups);
-      return FALSE;
-    }
+  if (!gcut_conv_check_gradient (gy, w->dims[1] * p->groups, error))
+    return FALSE;
   node->shape
       = gcut_shape4 (gy->dims[0], w->dims[0],
                      (gy->dims[2] + p->pad[0] + p->pad[1] - w->dims[2]) / p->stride + 1,
@@ -154,11 +97,8 @@ conv_t2d_bwd_weights_infer (const GcutGraph *graph, GcutNode *node, GError **err
   const GcutOpParams *p = &node->p;
   const GcutShape *x, *gy;
 
-  if (!gcut_expect_dims (graph, node, 0, 4, error)
-      || !gcut_expect_dims (graph, node, 1, 4, error))
+  if (!gcut_conv_shapes (graph, node, &x, &gy, error))
     return FALSE;
-  x = &gcut_graph_node (graph, node->inputs[0])->shape;
-  gy = &gcut_graph_node (graph, node->inputs[1])->shape;
   node->shape
       = gcut_shape4 (x->dims[1], gy->dims[1] / p->groups,
                      gy->dims[2] + p->pad[0] + p->pad[1] - (x->dims[2] - 1) * p->stride,

@@ -8,24 +8,7 @@
  * which is negative when rows of x are never reached.  Then
  *   H  = (OH - 1)·stride + KH - top - bottom   (backward data: gy, w → dx)
  *   KH = H + top + bottom - (OH - 1)·stride    (backward weights: x, gy → dw) */
-#include "../graph-private.h"
-
-static gboolean
-check_settings (const GcutOpParams *p, GError **error)
-{
-  const char *problem = p->stride < 1    ? "the stride must be at least 1"
-                        : p->padding < 0 ? "the padding must not be negative"
-                        : p->groups < 1  ? "groups must be at least 1"
-                                         : NULL;
-  if (problem)
-    {
-      g_set_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
-                   "%s (stride %d, padding %d, groups %d)", problem, p->stride,
-                   p->padding, p->groups);
-      return FALSE;
-    }
-  return TRUE;
-}
+#include "conv-private.h"
 
 /* x (N, C_in, H, W) against w (C_out, C_in / groups, KH, KW). */
 static gboolean
@@ -58,39 +41,17 @@ check_channels (const GcutShape *x, const GcutShape *w, int groups, GError **err
 }
 
 static gboolean
-check_bias (const GcutGraph *graph, const GcutNode *node, gint64 c_out, GError **error)
-{
-  gint64 n;
-  if (node->n_inputs < 3)
-    return TRUE;
-  if (!gcut_expect_dims (graph, node, 2, 1, error))
-    return FALSE;
-  n = gcut_graph_node (graph, node->inputs[2])->shape.dims[0];
-  if (n != c_out)
-    {
-      g_set_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
-                   "bias has %" G_GINT64_FORMAT
-                   " entries but the weight has %" G_GINT64_FORMAT " output channels",
-                   n, c_out);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
 conv2d_infer (const GcutGraph *graph, GcutNode *node, GError **error)
 {
   const GcutOpParams *p = &node->p;
   const GcutShape *x, *w;
   gint64 h, wd;
 
-  if (!check_settings (p, error) || !gcut_expect_dims (graph, node, 0, 4, error)
-      || !gcut_expect_dims (graph, node, 1, 4, error))
+  if (!gcut_conv_check_settings (p, FALSE, error)
+      || !gcut_conv_shapes (graph, node, &x, &w, error))
     return FALSE;
-  x = &gcut_graph_node (graph, node->inputs[0])->shape;
-  w = &gcut_graph_node (graph, node->inputs[1])->shape;
   if (!check_channels (x, w, p->groups, error)
-      || !check_bias (graph, node, w->dims[0], error))
+      || !gcut_conv_check_bias (graph, node, w->dims[0], error))
     return FALSE;
   h = x->dims[2] + 2 * p->padding;
   wd = x->dims[3] + 2 * p->padding;
@@ -135,14 +96,8 @@ conv2d_backward (GcutGraph *graph, GcutValue self, GcutValue gy, const gboolean 
   GcutOpParams p = backward_params (graph, self);
   GcutValue g = gcut_act_backward (graph, self, gy);
 
-  if (need[0])
-    gx[0] = gcut_graph_add (graph, GCUT_OP_CONV2D_BWD_DATA,
-                            (GcutValue[]){ g, node.inputs[1] }, 2, &p);
-  if (need[1])
-    gx[1] = gcut_graph_add (graph, GCUT_OP_CONV2D_BWD_WEIGHTS,
-                            (GcutValue[]){ node.inputs[0], g }, 2, &p);
-  if (node.n_inputs > 2 && need[2])
-    gx[2] = gcut_graph_add (graph, GCUT_OP_BIAS_GRAD, &g, 1, NULL);
+  gcut_conv_backward_nodes (graph, &node, g, &p, GCUT_OP_CONV2D_BWD_DATA,
+                            GCUT_OP_CONV2D_BWD_WEIGHTS, need, gx);
 }
 
 /* gy (N, C_out, OH, OW), w → dx (N, C_in, H, W) */
@@ -152,19 +107,10 @@ conv2d_bwd_data_infer (const GcutGraph *graph, GcutNode *node, GError **error)
   const GcutOpParams *p = &node->p;
   const GcutShape *gy, *w;
 
-  if (!gcut_expect_dims (graph, node, 0, 4, error)
-      || !gcut_expect_dims (graph, node, 1, 4, error))
+  if (!gcut_conv_shapes (graph, node, &gy, &w, error))
     return FALSE;
-  gy = &gcut_graph_node (graph, node->inputs[0])->shape;
-  w = &gcut_graph_node (graph, node->inputs[1])->shape;
-  if (gy->dims[1] != w->dims[0])
-    {
-      g_set_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
-                   "the gradient has %" G_GINT64_FORMAT
-                   " channels but the weight has %" G_GINT64_FORMAT " outputs",
-                   gy->dims[1], w->dims[0]);
-      return FALSE;
-    }
+  if (!gcut_conv_check_gradient (gy, w->dims[0], error))
+    return FALSE;
   node->shape
       = gcut_shape4 (gy->dims[0], w->dims[1] * p->groups,
                      (gy->dims[2] - 1) * p->stride + w->dims[2] - p->pad[0] - p->pad[1],
@@ -179,11 +125,8 @@ conv2d_bwd_weights_infer (const GcutGraph *graph, GcutNode *node, GError **error
   const GcutOpParams *p = &node->p;
   const GcutShape *x, *gy;
 
-  if (!gcut_expect_dims (graph, node, 0, 4, error)
-      || !gcut_expect_dims (graph, node, 1, 4, error))
+  if (!gcut_conv_shapes (graph, node, &x, &gy, error))
     return FALSE;
-  x = &gcut_graph_node (graph, node->inputs[0])->shape;
-  gy = &gcut_graph_node (graph, node->inputs[1])->shape;
   node->shape
       = gcut_shape4 (gy->dims[1], x->dims[1] / p->groups,
                      x->dims[2] + p->pad[0] + p->pad[1] - (gy->dims[2] - 1) * p->stride,

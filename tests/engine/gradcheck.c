@@ -1,5 +1,6 @@
 #include <math.h>
 #include "gradcheck.h"
+#include "test-util.h"
 
 #define MAX_LEAVES 8
 #define MAX_PROBES 64 /* coordinates checked per leaf */
@@ -14,15 +15,6 @@ GcLeaf
 gc_param (GcutShape shape)
 {
   return (GcLeaf){ GC_PARAM, shape, -0.5f, 0.5f, 0 };
-}
-
-static gint64
-numel (const GcutShape *s)
-{
-  gint64 n = 1;
-  for (int i = 0; i < s->n_dims; i++)
-    n *= s->dims[i];
-  return n;
 }
 
 typedef struct
@@ -79,7 +71,7 @@ check_block (const char *what, const GcLeaf *leaves, int n_leaves, GcBuildFunc b
   g_assert_cmpint (n_leaves, <=, MAX_LEAVES);
   for (int i = 0; i < n_leaves; i++)
     {
-      gint64 n = numel (&leaves[i].shape);
+      gint64 n = gc_numel (&leaves[i].shape);
       c.data[i] = g_new (float, n);
       grads[i] = g_new0 (float, n);
       if (leaves[i].kind == GC_INDICES)
@@ -116,7 +108,7 @@ check_block (const char *what, const GcLeaf *leaves, int n_leaves, GcBuildFunc b
       g_assert_true (
           gcut_plan_set_indices (c.plan, c.values[i], (gint32 *)c.data[i], NULL));
   GcutShape oshape = gcut_graph_shape (graph, c.out);
-  c.n_out = numel (&oshape);
+  c.n_out = gc_numel (&oshape);
   c.out_data = g_new (float, c.n_out);
   c.r = g_new (float, c.n_out);
   for (gint64 k = 0; k < c.n_out; k++)
@@ -131,7 +123,7 @@ check_block (const char *what, const GcLeaf *leaves, int n_leaves, GcBuildFunc b
 
   for (int i = 0; i < n_leaves; i++)
     {
-      gint64 n = numel (&leaves[i].shape);
+      gint64 n = gc_numel (&leaves[i].shape);
       double scale = 1e-3, worst = 0;
       gint64 worst_at = -1;
       double worst_fd = 0;

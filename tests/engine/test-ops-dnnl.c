@@ -3,28 +3,9 @@
  * errors of their builders, and forward parity with naive direct loops. */
 #include <math.h>
 #include "gradcheck.h"
+#include "test-util.h"
 
 static const int all_blocks[] = { 1, 8, 16, 0 };
-
-static GcutShape
-shape4 (gint64 n, gint64 c, gint64 h, gint64 w)
-{
-  return (GcutShape){ 4, { n, c, h, w } };
-}
-
-static GcutShape
-shape1 (gint64 n)
-{
-  return (GcutShape){ 1, { n } };
-}
-
-typedef enum
-{
-  ACT_NONE,
-  ACT_RELU,
-  ACT_LEAKY_RELU,
-  ACT_TANH
-} Act;
 
 /* One convolution, or with transposed a transposed one: weight (C_out, C_in /
  * groups, k, k), or (C_in, C_out / groups, k, k). */
@@ -33,7 +14,7 @@ typedef struct
   const char *path;
   int n, c_in, h, w, c_out, k, stride, padding, output_padding, groups;
   gboolean bias, transposed;
-  Act act;
+  GcAct act;
 } ConvCase;
 
 static const ConvCase conv_cases[] = {
@@ -48,10 +29,10 @@ static const ConvCase conv_cases[] = {
   { "/ops/conv2d/depthwise", 2, 16, 7, 6, 16, 3, 2, 1, 0, 16, FALSE },
   { "/ops/conv2d/depthwise-bias", 1, 32, 5, 5, 32, 3, 1, 1, 0, 32, TRUE },
   { "/ops/conv2d/bias-grad-chunks", 1, 16, 72, 64, 16, 1, 1, 0, 0, 1, TRUE },
-  { "/ops/conv2d/fused-relu", 1, 16, 4, 4, 16, 3, 1, 1, 0, 1, TRUE, FALSE, ACT_RELU },
+  { "/ops/conv2d/fused-relu", 1, 16, 4, 4, 16, 3, 1, 1, 0, 1, TRUE, FALSE, GC_ACT_RELU },
   { "/ops/conv2d/fused-leaky-relu", 1, 16, 6, 7, 32, 4, 2, 1, 0, 1, TRUE, FALSE,
-    ACT_LEAKY_RELU },
-  { "/ops/conv2d/fused-tanh", 1, 16, 6, 6, 3, 7, 1, 3, 0, 1, TRUE, FALSE, ACT_TANH },
+    GC_ACT_LEAKY_RELU },
+  { "/ops/conv2d/fused-tanh", 1, 16, 6, 6, 3, 7, 1, 3, 0, 1, TRUE, FALSE, GC_ACT_TANH },
   { "/ops/conv-transpose2d/k3-s2-p1-op1", 1, 16, 5, 4, 16, 3, 2, 1, 1, 1, TRUE, TRUE },
   { "/ops/conv-transpose2d/k3-s2-p1-op1-no-bias", 2, 32, 3, 4, 16, 3, 2, 1, 1, 1, FALSE,
     TRUE },
@@ -64,8 +45,8 @@ static GcutShape
 conv_weight_shape (const ConvCase *cc)
 {
   if (cc->transposed)
-    return shape4 (cc->c_in, cc->c_out / cc->groups, cc->k, cc->k);
-  return shape4 (cc->c_out, cc->c_in / cc->groups, cc->k, cc->k);
+    return gc_shape4 (cc->c_in, cc->c_out / cc->groups, cc->k, cc->k);
+  return gc_shape4 (cc->c_out, cc->c_in / cc->groups, cc->k, cc->k);
 }
 
 static GcutValue
@@ -79,25 +60,16 @@ build_conv (GcutGraph *g, const GcutValue *leaf, gpointer data)
                                   cc->output_padding, cc->groups);
   /* The plan fuses the activation into the convolution. */
   y = gcut_conv2d (g, leaf[0], leaf[1], b, cc->stride, cc->padding, cc->groups);
-  switch (cc->act)
-    {
-    case ACT_RELU:
-      return gcut_relu (g, y);
-    case ACT_LEAKY_RELU:
-      return gcut_leaky_relu (g, y, 0.2f);
-    case ACT_TANH:
-      return gcut_tanh (g, y);
-    default:
-      return y;
-    }
+  return gc_activate (g, y, cc->act);
 }
 
 static void
 test_conv (gconstpointer data)
 {
   const ConvCase *cc = data;
-  GcLeaf leaves[3] = { gc_image (cc->n, cc->c_in, cc->h, cc->w),
-                       gc_param (conv_weight_shape (cc)), gc_param (shape1 (cc->c_out)) };
+  GcLeaf leaves[3]
+      = { gc_image (cc->n, cc->c_in, cc->h, cc->w), gc_param (conv_weight_shape (cc)),
+          gc_param (gc_shape1 (cc->c_out)) };
   gc_check (cc->path, leaves, cc->bias ? 3 : 2, build_conv, (gpointer)cc, all_blocks,
             1e-2);
 }
@@ -129,20 +101,9 @@ test_linear (gconstpointer data)
   const LinearCase *lc = data;
   GcLeaf leaves[3] = { { GC_INPUT, { 2, { lc->rows, lc->in } }, -1.f, 1.f, 0 },
                        gc_param ((GcutShape){ 2, { lc->out, lc->in } }),
-                       gc_param (shape1 (lc->out)) };
+                       gc_param (gc_shape1 (lc->out)) };
   gc_check (lc->path, leaves, lc->bias ? 3 : 2, build_linear, (gpointer)lc, all_blocks,
             1e-2);
-}
-
-/* Shape errors: the builder records them, gcut_graph_check() reports them. */
-static void
-expect_error (GcutGraph *graph, const char *message)
-{
-  g_autoptr (GError) error = NULL;
-  g_assert_false (gcut_graph_check (graph, &error));
-  g_assert_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT);
-  if (!strstr (error->message, message))
-    g_error ("expected \"%s\" in \"%s\"", message, error->message);
 }
 
 static void
@@ -152,7 +113,7 @@ conv_error (GcutShape x, GcutShape w, int stride, int padding, int groups,
   g_autoptr (GcutGraph) graph = gcut_graph_new ();
   gcut_conv2d (graph, gcut_input (graph, "x", x), gcut_param (graph, "w", w, NULL, NULL),
                GCUT_NONE, stride, padding, groups);
-  expect_error (graph, message);
+  gc_expect_graph_error (graph, message);
 }
 
 static void
@@ -160,25 +121,26 @@ test_conv_errors (void)
 {
   g_autoptr (GcutGraph) graph = gcut_graph_new ();
 
-  conv_error (shape4 (1, 4, 8, 8), shape4 (8, 3, 3, 3), 1, 1, 1,
+  conv_error (gc_shape4 (1, 4, 8, 8), gc_shape4 (8, 3, 3, 3), 1, 1, 1,
               "conv2d: weight has 3 input channels but x has 4");
-  conv_error (shape4 (1, 4, 3, 3), shape4 (8, 4, 7, 7), 1, 1, 1,
+  conv_error (gc_shape4 (1, 4, 3, 3), gc_shape4 (8, 4, 7, 7), 1, 1, 1,
               "kernel 7x7 is larger than the padded input 5x5");
-  conv_error (shape4 (1, 4, 8, 8), shape4 (8, 4, 3, 3), 0, 1, 1,
+  conv_error (gc_shape4 (1, 4, 8, 8), gc_shape4 (8, 4, 3, 3), 0, 1, 1,
               "the stride must be at least 1");
-  conv_error (shape4 (1, 6, 8, 8), shape4 (8, 3, 3, 3), 1, 1, 4,
+  conv_error (gc_shape4 (1, 6, 8, 8), gc_shape4 (8, 3, 3, 3), 1, 1, 4,
               "4 groups do not divide the 6 input");
-  conv_error (shape4 (1, 8, 8, 8), shape4 (8, 2, 3, 3), 1, 1, 2,
+  conv_error (gc_shape4 (1, 8, 8, 8), gc_shape4 (8, 2, 3, 3), 1, 1, 2,
               "weight has 2 input channels per group, 2 groups need 4 but x has 8");
-  conv_error (shape4 (1, 8, 8, 8), shape4 (8, 8, 3, 3), 1, -1, 1,
+  conv_error (gc_shape4 (1, 8, 8, 8), gc_shape4 (8, 8, 3, 3), 1, -1, 1,
               "the padding must not be negative");
-  conv_error ((GcutShape){ 2, { 8, 8 } }, shape4 (8, 8, 3, 3), 1, 1, 1,
+  conv_error ((GcutShape){ 2, { 8, 8 } }, gc_shape4 (8, 8, 3, 3), 1, 1, 1,
               "input 0 must be a 4-dimensional float tensor, not (8, 8)");
 
-  gcut_conv2d (graph, gcut_input (graph, "x", shape4 (1, 4, 8, 8)),
-               gcut_param (graph, "w", shape4 (8, 4, 3, 3), NULL, NULL),
-               gcut_param (graph, "b", shape1 (4), NULL, NULL), 1, 1, 1);
-  expect_error (graph, "bias has 4 entries but the weight has 8 output channels");
+  gcut_conv2d (graph, gcut_input (graph, "x", gc_shape4 (1, 4, 8, 8)),
+               gcut_param (graph, "w", gc_shape4 (8, 4, 3, 3), NULL, NULL),
+               gcut_param (graph, "b", gc_shape1 (4), NULL, NULL), 1, 1, 1);
+  gc_expect_graph_error (graph,
+                         "bias has 4 entries but the weight has 8 output channels");
 }
 
 static void
@@ -190,15 +152,15 @@ test_conv_transpose_errors (void)
     int stride, padding, output_padding, groups;
     const char *message;
   } cases[] = {
-    { shape4 (1, 4, 5, 5), shape4 (3, 8, 3, 3), 2, 1, 1, 1,
+    { gc_shape4 (1, 4, 5, 5), gc_shape4 (3, 8, 3, 3), 2, 1, 1, 1,
       "transposed conv2d: weight has 3 input channels but x has 4" },
-    { shape4 (1, 4, 5, 5), shape4 (4, 8, 3, 3), 2, 1, 2, 1,
+    { gc_shape4 (1, 4, 5, 5), gc_shape4 (4, 8, 3, 3), 2, 1, 2, 1,
       "the output padding must be smaller than the stride" },
-    { shape4 (1, 4, 5, 5), shape4 (4, 8, 3, 3), 0, 1, 0, 1,
+    { gc_shape4 (1, 4, 5, 5), gc_shape4 (4, 8, 3, 3), 0, 1, 0, 1,
       "the stride must be at least 1" },
-    { shape4 (1, 6, 5, 5), shape4 (6, 2, 3, 3), 2, 1, 1, 4,
+    { gc_shape4 (1, 6, 5, 5), gc_shape4 (6, 2, 3, 3), 2, 1, 1, 4,
       "4 groups do not divide the 6 input channels" },
-    { shape4 (1, 4, 1, 1), shape4 (4, 8, 1, 1), 1, 1, 0, 1,
+    { gc_shape4 (1, 4, 1, 1), gc_shape4 (4, 8, 1, 1), 1, 1, 0, 1,
       "padding 1 leaves nothing of the 1x1 output" },
   };
 
@@ -209,7 +171,7 @@ test_conv_transpose_errors (void)
                              gcut_param (graph, "w", cases[i].w, NULL, NULL), GCUT_NONE,
                              cases[i].stride, cases[i].padding, cases[i].output_padding,
                              cases[i].groups);
-      expect_error (graph, cases[i].message);
+      gc_expect_graph_error (graph, cases[i].message);
     }
 }
 
@@ -222,11 +184,11 @@ test_linear_errors (void)
   gcut_linear (graph, gcut_input (graph, "x", (GcutShape){ 2, { 3, 4 } }),
                gcut_param (graph, "w", (GcutShape){ 2, { 6, 5 } }, NULL, NULL),
                GCUT_NONE);
-  expect_error (graph, "linear: weight has 5 input features but x has 4");
+  gc_expect_graph_error (graph, "linear: weight has 5 input features but x has 4");
   gcut_linear (graph2, gcut_input (graph2, "x", (GcutShape){ 2, { 3, 4 } }),
                gcut_param (graph2, "w", (GcutShape){ 2, { 6, 4 } }, NULL, NULL),
-               gcut_param (graph2, "b", shape1 (5), NULL, NULL));
-  expect_error (graph2, "bias has 5 entries but the weight has 6 outputs");
+               gcut_param (graph2, "b", gc_shape1 (5), NULL, NULL));
+  gc_expect_graph_error (graph2, "bias has 5 entries but the weight has 6 outputs");
 }
 
 /* Forward parity with naive loops accumulating in double, as PyTorch defines
@@ -314,9 +276,9 @@ check_parity (const ConvCase *cc, int block)
     b[i] = g_rand_double_range (rand, -0.5, 0.5);
   g_rand_free (rand);
 
-  leaf[0] = gcut_input (graph, "x", shape4 (cc->n, cc->c_in, cc->h, cc->w));
+  leaf[0] = gcut_input (graph, "x", gc_shape4 (cc->n, cc->c_in, cc->h, cc->w));
   leaf[1] = gcut_param (graph, "w", ws, wt, NULL);
-  leaf[2] = gcut_param (graph, "b", shape1 (cc->c_out), b, NULL);
+  leaf[2] = gcut_param (graph, "b", gc_shape1 (cc->c_out), b, NULL);
   out = build_conv (graph, leaf, (gpointer)cc);
   plan = gcut_plan_new (
       graph, gcut_backend_cpu (),

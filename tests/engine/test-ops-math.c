@@ -5,20 +5,9 @@
 #include <math.h>
 #include <string.h>
 #include "gradcheck.h"
+#include "test-util.h"
 
 static const int plain[] = { 1, 0 };
-
-static GcutShape
-shape1 (gint64 n)
-{
-  return (GcutShape){ 1, { n } };
-}
-
-static GcutShape
-shape2 (gint64 rows, gint64 cols)
-{
-  return (GcutShape){ 2, { rows, cols } };
-}
 
 static GcutShape
 shape3 (gint64 b, gint64 rows, gint64 cols)
@@ -30,26 +19,6 @@ static GcLeaf
 leaf (GcutShape s, float lo, float hi)
 {
   return (GcLeaf){ GC_INPUT, s, lo, hi, 0 };
-}
-
-static gint64
-numel (const GcutShape *s)
-{
-  gint64 n = 1;
-  for (int i = 0; i < s->n_dims; i++)
-    n *= s->dims[i];
-  return n;
-}
-
-static float *
-random_floats (gint64 n, double lo, double hi, guint32 seed)
-{
-  GRand *rand = g_rand_new_with_seed (seed);
-  float *x = g_new (float, n);
-  for (gint64 i = 0; i < n; i++)
-    x[i] = g_rand_double_range (rand, lo, hi);
-  g_rand_free (rand);
-  return x;
 }
 
 /* The output of `build` on float inputs of the given shapes and data (block 1). */
@@ -74,7 +43,7 @@ run_forward (const GcutShape *shapes, float *const *data, int n, GcBuildFunc bui
     g_assert_true (gcut_plan_set_input (plan, values[i], data[i], &error));
   g_assert_true (gcut_plan_forward (plan, &error));
   *out_shape = gcut_graph_shape (graph, out);
-  result = g_new (float, numel (out_shape));
+  result = g_new (float, gc_numel (out_shape));
   g_assert_true (gcut_plan_get_output (plan, out, result, &error));
   return result;
 }
@@ -117,8 +86,8 @@ static void
 matmul_shapes (gint64 batch, gint64 m, gint64 k, gint64 n, Trans t, GcutShape *sa,
                GcutShape *sb)
 {
-  *sa = t.ta ? shape2 (k, m) : shape2 (m, k);
-  *sb = t.tb ? shape2 (n, k) : shape2 (k, n);
+  *sa = t.ta ? gc_shape2 (k, m) : gc_shape2 (m, k);
+  *sb = t.tb ? gc_shape2 (n, k) : gc_shape2 (k, n);
   if (batch)
     {
       *sa = shape3 (batch, sa->dims[0], sa->dims[1]);
@@ -140,8 +109,8 @@ test_matmul (void)
             = g_strdup_printf ("matmul batch %d, transposes %d %d", batch, t.ta, t.tb);
         matmul_shapes (batch, m, k, n, t, &sa, &sb);
         GcLeaf leaves[2] = { leaf (sa, -1, 1), leaf (sb, -1, 1) };
-        g_autofree float *a = random_floats (numel (&sa), -1, 1, 1 + c);
-        g_autofree float *b = random_floats (numel (&sb), -1, 1, 11 + c);
+        g_autofree float *a = gc_random_floats (gc_numel (&sa), -1, 1, 1 + c);
+        g_autofree float *b = gc_random_floats (gc_numel (&sb), -1, 1, 11 + c);
         g_autofree double *want = g_new0 (double, B *m *n);
         float *data[2] = { a, b };
         GcutShape shapes[2] = { sa, sb };
@@ -171,8 +140,8 @@ test_matmul_large (void)
 {
   Trans t = { FALSE, TRUE };
   GcutShape shapes[2] = { shape3 (4, 256, 64), shape3 (4, 257, 64) }, so;
-  g_autofree float *a = random_floats (numel (&shapes[0]), -1, 1, 3);
-  g_autofree float *b = random_floats (numel (&shapes[1]), -1, 1, 4);
+  g_autofree float *a = gc_random_floats (gc_numel (&shapes[0]), -1, 1, 3);
+  g_autofree float *b = gc_random_floats (gc_numel (&shapes[1]), -1, 1, 4);
   float *data[2] = { a, b };
   g_autofree float *got = run_forward (shapes, data, 2, build_matmul, &t, &so);
   g_autofree double *want = g_new (double, 4 * 256 * 257);
@@ -271,8 +240,8 @@ test_binary (void)
         float lo = op == OP_DIV ? 0.5f : -1.f, hi = op == OP_DIV ? 2.f : 1.f;
         GcLeaf leaves[2] = { leaf (sa, -1, 1), leaf (sb, lo, hi) };
         g_autofree char *a_s = NULL, *what = NULL;
-        g_autofree float *a = random_floats (numel (&sa), -1, 1, 21 + p);
-        g_autofree float *b = random_floats (numel (&sb), lo, hi, 31 + p);
+        g_autofree float *a = gc_random_floats (gc_numel (&sa), -1, 1, 21 + p);
+        g_autofree float *b = gc_random_floats (gc_numel (&sb), lo, hi, 31 + p);
         float *data[2] = { a, b };
         GcutShape shapes[2] = { sa, sb };
         g_autofree float *got = NULL;
@@ -281,11 +250,11 @@ test_binary (void)
         what = g_strdup_printf ("%s, pair %u", bin_names[op], p);
         gc_check (what, leaves, 2, build_binary, GINT_TO_POINTER (op), plain, 1e-2);
         got = run_forward (shapes, data, 2, build_binary, GINT_TO_POINTER (op), &so);
-        want = g_new (double, numel (&so));
-        for (gint64 i = 0; i < numel (&so); i++)
+        want = g_new (double, gc_numel (&so));
+        for (gint64 i = 0; i < gc_numel (&so); i++)
           want[i] = ref_binary (op, a[bcast_index (&sa, &so, i)],
                                 b[bcast_index (&sb, &so, i)]);
-        expect_close (what, got, want, numel (&so), 1e-6);
+        expect_close (what, got, want, gc_numel (&so), 1e-6);
       }
 }
 
@@ -352,13 +321,13 @@ test_unary (void)
   for (int op = 0; op < U_COUNT; op++)
     for (int nd = 2; nd <= 3; nd++)
       {
-        GcutShape s = nd == 2 ? shape2 (4, 5) : shape3 (2, 3, 4), so;
+        GcutShape s = nd == 2 ? gc_shape2 (4, 5) : shape3 (2, 3, 4), so;
         float lo = op == U_LOG ? 0.5f : op == U_SOFTPLUS ? -5.f : -1.f;
         float hi = op == U_LOG ? 2.f : op == U_SOFTPLUS ? 5.f : 1.f;
         GcLeaf l = leaf (s, lo, hi);
         g_autofree char *what = g_strdup_printf ("%s %dD", un_names[op], nd);
-        g_autofree float *x = random_floats (numel (&s), lo, hi, 41 + op);
-        g_autofree double *want = g_new (double, numel (&s));
+        g_autofree float *x = gc_random_floats (gc_numel (&s), lo, hi, 41 + op);
+        g_autofree double *want = g_new (double, gc_numel (&s));
         g_autofree float *got = NULL;
 
         gc_check (what, &l, 1, build_unary, GINT_TO_POINTER (op), plain, 1e-2);
@@ -366,9 +335,9 @@ test_unary (void)
          * NaN, softplus stays exact at ±100 */
         memcpy (x, special, sizeof special);
         got = run_forward (&s, &x, 1, build_unary, GINT_TO_POINTER (op), &so);
-        for (gint64 i = 0; i < numel (&s); i++)
+        for (gint64 i = 0; i < gc_numel (&s); i++)
           want[i] = (float)ref_unary (op, x[i]); /* exp (100) overflows */
-        expect_close (what, got, want, numel (&s), 2e-6);
+        expect_close (what, got, want, gc_numel (&s), 2e-6);
       }
 }
 
@@ -382,7 +351,7 @@ build_ones (GcutGraph *g, const GcutValue *x, gpointer data)
 static void
 test_affine_constant (void)
 {
-  GcutShape s = shape2 (2, 3), so;
+  GcutShape s = gc_shape2 (2, 3), so;
   float data[6] = { INFINITY, -INFINITY, NAN, 0.f, -2.f, 1e30f }, *x = data;
   const double want[6] = { 1, 1, 1, 1, 1, 1 };
   g_autofree float *got = run_forward (&s, &x, 1, build_ones, NULL, &so);
@@ -423,11 +392,11 @@ check_sum_forward (SumOp op, GcutShape s)
 {
   const int nd = s.n_dims;
   const gint64 B = nd == 3 ? s.dims[0] : 1, R = s.dims[nd - 2], C = s.dims[nd - 1];
-  g_autofree float *x = random_floats (numel (&s), -1, 1, 51 + op);
+  g_autofree float *x = gc_random_floats (gc_numel (&s), -1, 1, 51 + op);
   g_autofree double *want = g_new0 (double, B *R *C);
   g_autofree float *got = NULL;
   g_autofree char *what = g_strdup_printf ("%s forward, %" G_GINT64_FORMAT " elements",
-                                           sum_names[op], numel (&s));
+                                           sum_names[op], gc_numel (&s));
   GcutShape so, expect;
 
   for (gint64 b = 0; b < B; b++)
@@ -442,7 +411,7 @@ check_sum_forward (SumOp op, GcutShape s)
           else
             want[0] += op == S_MEAN ? v / (B * R * C) : v;
         }
-  expect = op == S_ALL || op == S_MEAN ? shape1 (1) : s;
+  expect = op == S_ALL || op == S_MEAN ? gc_shape1 (1) : s;
   if (op == S_ROWS)
     expect.dims[nd - 1] = 1;
   if (op == S_COLS)
@@ -451,7 +420,7 @@ check_sum_forward (SumOp op, GcutShape s)
   g_assert_cmpint (so.n_dims, ==, expect.n_dims);
   for (int d = 0; d < so.n_dims; d++)
     g_assert_cmpint (so.dims[d], ==, expect.dims[d]);
-  expect_close (what, got, want, numel (&so), 1e-6);
+  expect_close (what, got, want, gc_numel (&so), 1e-6);
 }
 
 static void
@@ -460,16 +429,16 @@ test_sums (void)
   for (int op = 0; op < S_COUNT; op++)
     for (int nd = 2; nd <= 3; nd++)
       {
-        GcutShape s = nd == 2 ? shape2 (4, 5) : shape3 (2, 3, 4);
+        GcutShape s = nd == 2 ? gc_shape2 (4, 5) : shape3 (2, 3, 4);
         GcLeaf l = leaf (s, -1, 1);
         g_autofree char *what = g_strdup_printf ("%s %dD", sum_names[op], nd);
         gc_check (what, &l, 1, build_sum, GINT_TO_POINTER (op), plain, 1e-2);
         check_sum_forward (op, s);
         /* sizes that split into several chunks and threads */
-        check_sum_forward (op, nd == 2 ? shape2 (256, 257) : shape3 (4, 256, 257));
+        check_sum_forward (op, nd == 2 ? gc_shape2 (256, 257) : shape3 (4, 256, 257));
       }
-  check_sum_forward (S_ALL, shape2 (1, 1));
-  check_sum_forward (S_MEAN, shape2 (1000, 300));
+  check_sum_forward (S_ALL, gc_shape2 (1, 1));
+  check_sum_forward (S_MEAN, gc_shape2 (1000, 300));
 }
 
 /* ---- row maxima ---- */
@@ -485,7 +454,7 @@ test_max_rows (void)
 {
   GcutShape s = shape3 (2, 3, 5), so;
   GcLeaf l = leaf (s, -1, 1);
-  g_autofree float *x = random_floats (numel (&s), -1, 1, 71);
+  g_autofree float *x = gc_random_floats (gc_numel (&s), -1, 1, 71);
   g_autofree double *want = g_new (double, 6);
   g_autofree float *got = NULL;
 
@@ -508,7 +477,7 @@ static GcutValue
 build_reshape (GcutGraph *g, const GcutValue *x, gpointer data)
 {
   /* (2, 3, 4) → (6, 4), then a broadcast product that tells rows apart */
-  GcutValue r = gcut_reshape (g, x[0], shape2 (6, 4));
+  GcutValue r = gcut_reshape (g, x[0], gc_shape2 (6, 4));
   return gcut_mul (g, r, x[1]);
 }
 
@@ -522,11 +491,11 @@ static void
 test_shape_ops (void)
 {
   GcLeaf reshape_leaves[2]
-      = { leaf (shape3 (2, 3, 4), -1, 1), leaf (shape2 (6, 1), -1, 1) };
+      = { leaf (shape3 (2, 3, 4), -1, 1), leaf (gc_shape2 (6, 1), -1, 1) };
   GcLeaf fill_leaf = leaf (shape3 (2, 4, 4), -1, 1);
-  GcLeaf fill_leaf2 = leaf (shape2 (3, 3), -1, 1);
+  GcLeaf fill_leaf2 = leaf (gc_shape2 (3, 3), -1, 1);
   GcutShape s = shape3 (2, 4, 4), so;
-  g_autofree float *x = random_floats (32, -1, 1, 61);
+  g_autofree float *x = gc_random_floats (32, -1, 1, 61);
   g_autofree double *want = g_new (double, 32);
   g_autofree float *got = NULL;
 
@@ -548,15 +517,15 @@ test_detach (void)
   g_autoptr (GcutGraph) g = gcut_graph_new ();
   g_autoptr (GcutPlan) plan = NULL;
   g_autoptr (GError) error = NULL;
-  GcutShape s = shape2 (3, 4);
+  GcutShape s = gc_shape2 (3, 4);
   GcutValue x = gcut_input (g, "x", s), w = gcut_input (g, "w", s);
   GcutValue d = gcut_detach (g, x);
   GcutValue y = gcut_add_broadcast (g, x, gcut_mul (g, d, w));
   GcutValue only = gcut_sum_all (g, gcut_detach (g, w));
   GcutValue wrt[2] = { x, w }, outs[2] = { y, only };
-  g_autofree float *xd = random_floats (12, -1, 1, 71);
-  g_autofree float *wd = random_floats (12, -1, 1, 72);
-  g_autofree float *seed = random_floats (12, -1, 1, 73);
+  g_autofree float *xd = gc_random_floats (12, -1, 1, 71);
+  g_autofree float *wd = gc_random_floats (12, -1, 1, 72);
+  g_autofree float *seed = gc_random_floats (12, -1, 1, 73);
   float gx[12], gw[12], out[12], one = 1.f;
 
   plan = gcut_plan_new (g, gcut_backend_cpu (),
@@ -627,10 +596,10 @@ test_composed_loss (void)
   GcutValue k = gcut_input (g, "k", shape3 (B, K, C));
   GcutValue s = gcut_matmul (g, q, gcut_detach (g, k), FALSE, TRUE);
   GcutValue l = gcut_mean_all (
-      g, gcut_logsumexp_rows (g, gcut_reshape (g, s, shape2 (B * P, K))));
+      g, gcut_logsumexp_rows (g, gcut_reshape (g, s, gc_shape2 (B * P, K))));
   GcutValue wrt[2] = { q, k };
-  g_autofree float *qd = random_floats (B * P * C, -1, 1, 81);
-  g_autofree float *kd = random_floats (B * K * C, -1, 1, 82);
+  g_autofree float *qd = gc_random_floats (B * P * C, -1, 1, 81);
+  g_autofree float *kd = gc_random_floats (B * K * C, -1, 1, 82);
   g_autofree float *gq = g_new (float, B *P *C);
   g_autofree float *gk = g_new (float, B *K *C);
   g_autofree double *want = g_new0 (double, B *P *C);
@@ -728,19 +697,6 @@ test_gan_maps (void)
 /* ---- errors ---- */
 
 static void
-expect_graph_error (GcutGraph *graph, const char *message)
-{
-  g_autoptr (GError) error = NULL;
-  g_assert_false (gcut_graph_check (graph, &error));
-  g_assert_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT);
-  if (!strstr (error->message, message))
-    {
-      g_test_message ("error \"%s\" does not say \"%s\"", error->message, message);
-      g_test_fail ();
-    }
-}
-
-static void
 test_errors (void)
 {
   static const char *const messages[] = {
@@ -764,15 +720,15 @@ test_errors (void)
   for (guint i = 0; i < G_N_ELEMENTS (messages); i++)
     {
       g_autoptr (GcutGraph) g = gcut_graph_new ();
-      GcutValue m = gcut_input (g, "m", shape2 (4, 5));
-      GcutValue v = gcut_input (g, "v", shape1 (5));
+      GcutValue m = gcut_input (g, "m", gc_shape2 (4, 5));
+      GcutValue v = gcut_input (g, "v", gc_shape1 (5));
       switch (i)
         {
         case 0:
-          gcut_matmul (g, m, gcut_input (g, "b", shape2 (6, 3)), FALSE, FALSE);
+          gcut_matmul (g, m, gcut_input (g, "b", gc_shape2 (6, 3)), FALSE, FALSE);
           break;
         case 1:
-          gcut_matmul (g, m, gcut_input (g, "b", shape2 (6, 3)), TRUE, TRUE);
+          gcut_matmul (g, m, gcut_input (g, "b", gc_shape2 (6, 3)), TRUE, TRUE);
           break;
         case 2:
           gcut_matmul (g, gcut_input (g, "a", shape3 (2, 4, 5)),
@@ -782,7 +738,7 @@ test_errors (void)
           gcut_matmul (g, v, m, FALSE, FALSE);
           break;
         case 4:
-          gcut_mul (g, m, gcut_input (g, "b", shape2 (4, 3)));
+          gcut_mul (g, m, gcut_input (g, "b", gc_shape2 (4, 3)));
           break;
         case 5:
           gcut_div (g, m, gcut_input (g, "b", shape3 (2, 4, 5)));
@@ -791,7 +747,7 @@ test_errors (void)
           gcut_fill_diagonal (g, m, 0.f);
           break;
         case 7:
-          gcut_reshape (g, m, shape2 (3, 7));
+          gcut_reshape (g, m, gc_shape2 (3, 7));
           break;
         case 8:
           gcut_sum_rows (g, v);
@@ -803,10 +759,10 @@ test_errors (void)
           gcut_exp (g, gcut_input_indices (g, "idx", 4));
           break;
         case 11:
-          gcut_fill_diagonal (g, gcut_input (g, "w", shape1 (4)), 0.f);
+          gcut_fill_diagonal (g, gcut_input (g, "w", gc_shape1 (4)), 0.f);
           break;
         }
-      expect_graph_error (g, messages[i]);
+      gc_expect_graph_error (g, messages[i]);
     }
 }
 

@@ -4,26 +4,9 @@
 #include <math.h>
 #include <string.h>
 #include "gradcheck.h"
+#include "test-util.h"
 
 static const int all_blocks[] = { 1, 8, 16, 0 };
-
-static GcutShape
-shape1 (gint64 n)
-{
-  return (GcutShape){ 1, { n } };
-}
-
-static GcutShape
-shape2 (gint64 rows, gint64 cols)
-{
-  return (GcutShape){ 2, { rows, cols } };
-}
-
-static GcutShape
-shape4 (gint64 n, gint64 c, gint64 h, gint64 w)
-{
-  return (GcutShape){ 4, { n, c, h, w } };
-}
 
 /* ---- naive references, plain NCHW, in double ---- */
 
@@ -186,17 +169,6 @@ expect_close (const char *what, int block, const float *got, const double *want,
       }
 }
 
-static float *
-random_floats (gint64 n, double lo, double hi, guint32 seed)
-{
-  GRand *rand = g_rand_new_with_seed (seed);
-  float *x = g_new (float, n);
-  for (gint64 i = 0; i < n; i++)
-    x[i] = g_rand_double_range (rand, lo, hi);
-  g_rand_free (rand);
-  return x;
-}
-
 /* A reference mapping one h × w plane to the planes of the result. */
 typedef void (*PlaneRef) (const float *x, gint64 h, gint64 w, gpointer user_data,
                           double *out);
@@ -208,7 +180,7 @@ check_planes (const char *what, GcutShape xs, gint64 ho, gint64 wo, GcBuildFunc 
 {
   gint64 planes = xs.dims[0] * xs.dims[1], h = xs.dims[2], w = xs.dims[3], n_out;
   gint64 n_want = planes * ho * wo;
-  g_autofree float *x = random_floats (planes * h * w, -1, 1, 7);
+  g_autofree float *x = gc_random_floats (planes * h * w, -1, 1, 7);
   g_autofree double *want = g_new (double, n_want);
   FwdLeaf leaf = { xs, x, FALSE };
 
@@ -227,22 +199,14 @@ check_planes (const char *what, GcutShape xs, gint64 ho, gint64 wo, GcBuildFunc 
 static GcutValue
 build_act (GcutGraph *g, const GcutValue *x, gpointer data)
 {
-  switch (GPOINTER_TO_INT (data))
-    {
-    case 0:
-      return gcut_relu (g, x[0]);
-    case 1:
-      return gcut_leaky_relu (g, x[0], 0.2f);
-    default:
-      return gcut_tanh (g, x[0]);
-    }
+  return gc_activate (g, x[0], GPOINTER_TO_INT (data));
 }
 
 static void
 test_activations (void)
 {
   GcLeaf x = gc_image (2, 16, 5, 3);
-  for (int a = 0; a < 3; a++)
+  for (GcAct a = GC_ACT_RELU; a <= GC_ACT_TANH; a++)
     gc_check ("activation", &x, 1, build_act, GINT_TO_POINTER (a), all_blocks, 1e-2);
 }
 
@@ -291,28 +255,20 @@ test_pad (void)
 
 /* ---- instance norm ---- */
 
-typedef enum
-{
-  ACT_NONE,
-  ACT_RELU,
-  ACT_LEAKY_RELU,
-  ACT_TANH
-} Act;
-
 typedef struct
 {
   const char *what;
   int n_affine; /* 0, γ, or γ and β */
-  Act act;
+  GcAct act;
 } NormCase;
 
 static const NormCase norm_cases[] = {
-  { "instance norm", 0, ACT_NONE },
-  { "instance norm, gamma", 1, ACT_NONE },
-  { "instance norm, gamma, beta", 2, ACT_NONE },
-  { "instance norm + ReLU", 0, ACT_RELU },
-  { "instance norm, gamma, beta + leaky ReLU", 2, ACT_LEAKY_RELU },
-  { "instance norm + tanh", 1, ACT_TANH },
+  { "instance norm", 0, GC_ACT_NONE },
+  { "instance norm, gamma", 1, GC_ACT_NONE },
+  { "instance norm, gamma, beta", 2, GC_ACT_NONE },
+  { "instance norm + ReLU", 0, GC_ACT_RELU },
+  { "instance norm, gamma, beta + leaky ReLU", 2, GC_ACT_LEAKY_RELU },
+  { "instance norm + tanh", 1, GC_ACT_TANH },
 };
 
 /* Leaves: x, then γ and β as the case has them; the activation after the norm
@@ -323,17 +279,7 @@ build_norm (GcutGraph *g, const GcutValue *x, gpointer data)
   const NormCase *c = data;
   GcutValue y = gcut_instance_norm (g, x[0], c->n_affine > 0 ? x[1] : GCUT_NONE,
                                     c->n_affine > 1 ? x[2] : GCUT_NONE, 1e-5f);
-  switch (c->act)
-    {
-    case ACT_RELU:
-      return gcut_relu (g, y);
-    case ACT_LEAKY_RELU:
-      return gcut_leaky_relu (g, y, 0.2f);
-    case ACT_TANH:
-      return gcut_tanh (g, y);
-    default:
-      return y;
-    }
+  return gc_activate (g, y, c->act);
 }
 
 static void
@@ -342,13 +288,13 @@ test_instance_norm_grad (void)
   for (guint i = 0; i < G_N_ELEMENTS (norm_cases); i++)
     {
       /* 15 pixels: a tail past the vector loops in the plain layout */
-      GcLeaf leaves[3]
-          = { gc_image (2, 16, 5, 3), gc_param (shape1 (16)), gc_param (shape1 (16)) };
+      GcLeaf leaves[3] = { gc_image (2, 16, 5, 3), gc_param (gc_shape1 (16)),
+                           gc_param (gc_shape1 (16)) };
       gc_check (norm_cases[i].what, leaves, 1 + norm_cases[i].n_affine, build_norm,
                 (gpointer)&norm_cases[i], all_blocks, 1e-2);
     }
   /* 1600 pixels: statistics over several chunks of a plane */
-  GcLeaf big[2] = { gc_image (1, 16, 40, 40), gc_param (shape1 (16)) };
+  GcLeaf big[2] = { gc_image (1, 16, 40, 40), gc_param (gc_shape1 (16)) };
   gc_check ("instance norm, several chunks", big, 2, build_norm, (gpointer)&norm_cases[1],
             all_blocks, 1e-2);
 }
@@ -360,14 +306,14 @@ check_norm_forward (const NormCase *c, gint64 n, gint64 ch, gint64 h, gint64 w,
                     double tol)
 {
   gint64 hw = h * w, numel = n * ch * hw, n_out;
-  g_autofree float *x = random_floats (numel, 2.5, 3.5, 11);
-  g_autofree float *gamma = random_floats (ch, 0.5, 1.5, 12);
-  g_autofree float *beta = random_floats (ch, -0.5, 0.5, 13);
+  g_autofree float *x = gc_random_floats (numel, 2.5, 3.5, 11);
+  g_autofree float *gamma = gc_random_floats (ch, 0.5, 1.5, 12);
+  g_autofree float *beta = gc_random_floats (ch, -0.5, 0.5, 13);
   g_autofree double *want = g_new (double, numel);
-  FwdLeaf leaves[3] = { { shape4 (n, ch, h, w), x, FALSE },
-                        { shape1 (ch), gamma, FALSE },
-                        { shape1 (ch), beta, FALSE } };
-  double lo = c->act == ACT_RELU ? 0 : c->act == ACT_LEAKY_RELU ? 0.2 : 1;
+  FwdLeaf leaves[3] = { { gc_shape4 (n, ch, h, w), x, FALSE },
+                        { gc_shape1 (ch), gamma, FALSE },
+                        { gc_shape1 (ch), beta, FALSE } };
+  double lo = c->act == GC_ACT_RELU ? 0 : c->act == GC_ACT_LEAKY_RELU ? 0.2 : 1;
 
   for (gint64 pl = 0; pl < n * ch; pl++)
     ref_instance_norm_plane (x + pl * hw, hw, c->n_affine > 0 ? gamma[pl % ch] : 1,
@@ -445,12 +391,12 @@ static void
 test_add (void)
 {
   GcLeaf images[2] = { gc_image (2, 16, 3, 5), gc_image (2, 16, 3, 5) };
-  GcLeaf matrices[2]
-      = { { GC_INPUT, shape2 (4, 7), -1, 1, 0 }, { GC_INPUT, shape2 (4, 7), -1, 1, 0 } };
+  GcLeaf matrices[2] = { { GC_INPUT, gc_shape2 (4, 7), -1, 1, 0 },
+                         { GC_INPUT, gc_shape2 (4, 7), -1, 1, 0 } };
   GcutShape s = images[0].shape;
   gint64 n = 2 * 16 * 3 * 5, n_out;
-  g_autofree float *a = random_floats (n, -1, 1, 1);
-  g_autofree float *b = random_floats (n, -1, 1, 2);
+  g_autofree float *a = gc_random_floats (n, -1, 1, 1);
+  g_autofree float *b = gc_random_floats (n, -1, 1, 2);
   g_autofree double *want = g_new (double, n);
   FwdLeaf leaves[2] = { { s, a, FALSE }, { s, b, FALSE } };
 
@@ -476,9 +422,9 @@ build_l2 (GcutGraph *g, const GcutValue *x, gpointer data)
 static void
 test_l2_normalize (void)
 {
-  GcLeaf x = { GC_INPUT, shape2 (6, 10), -1, 1, 0 };
+  GcLeaf x = { GC_INPUT, gc_shape2 (6, 10), -1, 1, 0 };
   gint64 n_out;
-  g_autofree float *data = random_floats (60, -1, 1, 3);
+  g_autofree float *data = gc_random_floats (60, -1, 1, 3);
   g_autofree double *want = g_new (double, 60);
   g_autofree float *got = NULL;
   FwdLeaf leaf = { x.shape, data, FALSE };
@@ -508,13 +454,13 @@ static void
 test_gather (void)
 {
   /* 9 indices below 5: some repeat, so their gradients must add up */
-  GcLeaf leaves[2] = { gc_image (2, 16, 4, 5), { GC_INDICES, shape1 (9), 0, 0, 5 } };
-  GcLeaf param[2] = { gc_param (shape4 (2, 16, 4, 5)), leaves[1] };
+  GcLeaf leaves[2] = { gc_image (2, 16, 4, 5), { GC_INDICES, gc_shape1 (9), 0, 0, 5 } };
+  GcLeaf param[2] = { gc_param (gc_shape4 (2, 16, 4, 5)), leaves[1] };
   static const gint32 idx[] = { 19, 0, 7, 7, 12, 3 };
   const gint64 N = 2, C = 32, H = 4, W = 5, P = G_N_ELEMENTS (idx);
-  g_autofree float *x = random_floats (N * C * H * W, -1, 1, 5);
+  g_autofree float *x = gc_random_floats (N * C * H * W, -1, 1, 5);
   g_autofree double *want = g_new (double, N *P *C);
-  FwdLeaf fwd[2] = { { shape4 (N, C, H, W), x, FALSE }, { shape1 (P), idx, TRUE } };
+  FwdLeaf fwd[2] = { { gc_shape4 (N, C, H, W), x, FALSE }, { gc_shape1 (P), idx, TRUE } };
   gint64 n_out;
 
   gc_check ("gather", leaves, 2, build_gather, NULL, all_blocks, 1e-2);
@@ -543,10 +489,10 @@ build_rows (GcutGraph *g, const GcutValue *x, gpointer data)
 static void
 test_softmax (void)
 {
-  GcLeaf x = { GC_INPUT, shape2 (5, 9), -3, 3, 0 };
+  GcLeaf x = { GC_INPUT, gc_shape2 (5, 9), -3, 3, 0 };
   /* large values: unstable without the max shift */
   static const float data[2][3] = { { 1000, 1001, 999 }, { -50, 0, 50 } };
-  FwdLeaf leaf = { shape2 (2, 3), data, FALSE };
+  FwdLeaf leaf = { gc_shape2 (2, 3), data, FALSE };
   g_autofree double *want_softmax = g_new (double, 6);
   double want_lse[2];
   g_autofree float *softmax = NULL, *lse = NULL;
@@ -572,22 +518,9 @@ test_softmax (void)
 /* ---- errors ---- */
 
 static void
-expect_graph_error (GcutGraph *graph, const char *message)
-{
-  g_autoptr (GError) error = NULL;
-  g_assert_false (gcut_graph_check (graph, &error));
-  g_assert_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT);
-  if (!strstr (error->message, message))
-    {
-      g_test_message ("error \"%s\" does not say \"%s\"", error->message, message);
-      g_test_fail ();
-    }
-}
-
-static void
 test_errors (void)
 {
-  GcutShape image = shape4 (2, 16, 5, 4);
+  GcutShape image = gc_shape4 (2, 16, 5, 4);
   struct
   {
     int which;
@@ -610,7 +543,7 @@ test_errors (void)
     {
       g_autoptr (GcutGraph) g = gcut_graph_new ();
       GcutValue x = gcut_input (g, "x", image);
-      GcutValue m = gcut_input (g, "m", shape2 (6, 16));
+      GcutValue m = gcut_input (g, "m", gc_shape2 (6, 16));
       switch (cases[i].which)
         {
         case 0:
@@ -623,21 +556,21 @@ test_errors (void)
           gcut_gather_locations (g, m, gcut_input_indices (g, "idx", 3));
           break;
         case 3:
-          gcut_gather_locations (g, x, gcut_input (g, "i", shape1 (3)));
+          gcut_gather_locations (g, x, gcut_input (g, "i", gc_shape1 (3)));
           break;
         case 4:
-          gcut_add (g, x, gcut_input (g, "y", shape4 (2, 16, 4, 5)));
+          gcut_add (g, x, gcut_input (g, "y", gc_shape4 (2, 16, 4, 5)));
           break;
         case 5:
-          gcut_instance_norm (g, x, gcut_input (g, "gamma", shape1 (8)), GCUT_NONE,
+          gcut_instance_norm (g, x, gcut_input (g, "gamma", gc_shape1 (8)), GCUT_NONE,
                               1e-5f);
           break;
         case 6:
-          gcut_instance_norm (g, x, GCUT_NONE, gcut_input (g, "beta", shape1 (16)),
+          gcut_instance_norm (g, x, GCUT_NONE, gcut_input (g, "beta", gc_shape1 (16)),
                               1e-5f);
           break;
         case 7:
-          gcut_blur_down (g, gcut_input (g, "thin", shape4 (1, 16, 1, 4)));
+          gcut_blur_down (g, gcut_input (g, "thin", gc_shape4 (1, 16, 1, 4)));
           break;
         case 8:
           gcut_logsumexp_rows (g, x);
@@ -646,7 +579,7 @@ test_errors (void)
           gcut_l2_normalize (g, m, -1.f);
           break;
         }
-      expect_graph_error (g, cases[i].message);
+      gc_expect_graph_error (g, cases[i].message);
     }
 }
 

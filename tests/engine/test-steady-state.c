@@ -3,6 +3,7 @@
  * small argument map on the heap for every primitive it runs (its C API offers no
  * way around that), so the check is that nothing larger than a few hundred bytes
  * is asked for, and that the total per step stays tiny. */
+#include "test-util.h"
 #include "tiny-step.h"
 
 /* Counting allocations: this executable's malloc family shadows libc's for
@@ -68,14 +69,13 @@ test_no_allocation (void)
 
   step_init (&s, 0, 32);
   values[0] = s.fake, values[1] = s.logits, values[2] = s.feat;
-  step_fill (x, G_N_ELEMENTS (x), 5);
+  gc_fill_random (x, G_N_ELEMENTS (x), -1, 1, 5);
   for (int i = 0; i < 16; i++)
     idx[i] = (i * 37) % 64;
   for (int i = 0; i < 3; i++)
     {
-      gint64 n = step_numel (gcut_graph_shape (s.graph, values[i]));
-      seeds[i] = g_new (float, n);
-      step_fill (seeds[i], n, 10 + i);
+      GcutShape shape = gcut_graph_shape (s.graph, values[i]);
+      seeds[i] = gc_random_floats (gc_numel (&shape), -1, 1, 10 + i);
     }
   step_run (&s, x, idx, seeds); /* warm-up: thread pools start here */
   allocations = 0, largest = 0, total = 0;

@@ -1,14 +1,5 @@
 #include "tiny-step.h"
 
-void
-step_fill (float *p, gint64 n, guint32 seed)
-{
-  GRand *rand = g_rand_new_with_seed (seed);
-  for (gint64 i = 0; i < n; i++)
-    p[i] = g_rand_double_range (rand, -1, 1);
-  g_rand_free (rand);
-}
-
 /* A small generator, D and heads, forward and backward, as a training step
  * would run them. */
 
@@ -58,15 +49,6 @@ step_run (Step *s, const float *x, const gint32 *idx, float *const *seeds)
   for (int i = 0; i < 3; i++)
     g_assert_true (gcut_plan_set_seed (s->plan, values[i], seeds[i], NULL));
   g_assert_true (gcut_plan_backward (s->plan, NULL));
-}
-
-gint64
-step_numel (GcutShape s)
-{
-  gint64 n = 1;
-  for (int i = 0; i < s.n_dims; i++)
-    n *= s.dims[i];
-  return n;
 }
 
 void

@@ -15,5 +15,3 @@ typedef struct
 void step_init (Step *s, int block, int size);
 void step_run (Step *s, const float *x, const gint32 *idx, float *const *seeds);
 void step_clear (Step *s);
-void step_fill (float *p, gint64 n, guint32 seed);
-gint64 step_numel (GcutShape s);
