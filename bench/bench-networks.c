@@ -1,10 +1,14 @@
-/* Times our generator and discriminator on the CPU; bench/race_networks.py runs
- * this beside PyTorch and prints the ratios.  Prints one line per case:
- * "<case> <median seconds> <min seconds>". */
+/* Times our generator and discriminator on a backend (--device cpu, cuda or
+ * auto); bench/race_networks.py (CPU) and bench/bench-cuda.py (GPU) run this
+ * beside PyTorch and print the ratios.  Prints one line per case:
+ * "<case> <median seconds> <min seconds>".  Each timed run ends by reading the
+ * output back, so an asynchronous backend is timed to completion. */
 #include <gcut/gcut.h>
 
 static int size = 256, reps = 5, threads, ngf = 64, ndf = 64;
 static gboolean fast;
+static char *device, *cases;
+static GcutBackend *backend;
 
 typedef struct
 {
@@ -51,10 +55,11 @@ time_case (const char *name, GcutNetwork *net, gboolean generator, gboolean back
   gint64 ny = ys.dims[0] * ys.dims[1] * ys.dims[2] * ys.dims[3];
   g_autofree float *xd = g_new (float, 3 * size * size);
   g_autofree float *seed = g_new (float, ny);
+  g_autofree float *out = g_new (float, ny);
   fill (xd, 3 * size * size, rand);
   fill (seed, ny, rand);
   g_autoptr (GcutPlan) plan = gcut_plan_new (
-      graph, gcut_backend_cpu (),
+      graph, backend,
       &(GcutPlanSpec){ &y, 1, backward ? &y : NULL, backward, backward ? wrt : NULL,
                        backward ? n_wrt : 0, 0,
                        fast ? GCUT_PRECISION_FAST : GCUT_PRECISION_EXACT },
@@ -67,6 +72,7 @@ time_case (const char *name, GcutNetwork *net, gboolean generator, gboolean back
       gint64 start = g_get_monotonic_time ();
       gcut_plan_set_input (plan, x, xd, NULL);
       gcut_plan_forward (plan, NULL);
+      gcut_plan_get_output (plan, y, out, NULL);
       if (backward)
         {
           gcut_plan_set_seed (plan, y, seed, NULL);
@@ -92,13 +98,24 @@ main (int argc, char **argv)
           { "ngf", 0, 0, G_OPTION_ARG_INT, &ngf, "Generator width (64)", "N" },
           { "ndf", 0, 0, G_OPTION_ARG_INT, &ndf, "Discriminator width (64)", "N" },
           { "fast", 0, 0, G_OPTION_ARG_NONE, &fast, "Allow Winograd convolutions", NULL },
+          { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default), cuda or auto",
+            "NAME" },
+          { "cases", 0, 0, G_OPTION_ARG_STRING, &cases,
+            "Comma-separated cases to run (all)", "LIST" },
           { NULL } };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- time G and D");
   g_autoptr (GError) error = NULL;
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || reps < 1 || reps > 64)
     g_error ("%s", error ? error->message : "--reps must be 1…64");
-  gcut_backend_set_threads (gcut_backend_cpu (), threads);
+  {
+    g_autofree char *reason = NULL;
+    backend = gcut_backend_get (device ? device : "cpu", &reason, &error);
+    if (!backend)
+      g_error ("%s", error->message);
+    g_printerr ("device: %s\n", reason);
+  }
+  gcut_backend_set_threads (backend, threads);
 
   GcutResnetGeneratorConfig gc = { ngf, 9, TRUE, TRUE };
   GcutPatchGanConfig dc = { ndf, 3, TRUE };
@@ -106,8 +123,13 @@ main (int argc, char **argv)
   g_autoptr (GcutNetwork) D = gcut_patchgan_new (&dc);
   gcut_network_init_xavier (G, 0.02f, 1);
   gcut_network_init_xavier (D, 0.02f, 2);
-  time_case ("G_forward", G, TRUE, FALSE);
-  time_case ("G_forward_backward", G, TRUE, TRUE);
-  time_case ("D_forward_backward", D, FALSE, TRUE);
+  g_auto (GStrv) wanted = g_strsplit (cases ? cases : "", ",", -1);
+#define WANTED(name) (!cases || g_strv_contains ((const char *const *)wanted, name))
+  if (WANTED ("G_forward"))
+    time_case ("G_forward", G, TRUE, FALSE);
+  if (WANTED ("G_forward_backward"))
+    time_case ("G_forward_backward", G, TRUE, TRUE);
+  if (WANTED ("D_forward_backward"))
+    time_case ("D_forward_backward", D, FALSE, TRUE);
   return 0;
 }

@@ -35,6 +35,12 @@ struct _GcutBackend
                        const GcutTensor *out, gsize *scratch_bytes, GError **error);
   void (*run) (GcutBackend *backend, gpointer kernel, void *scratch);
   void (*release) (GcutBackend *backend, gpointer kernel);
+  /* May be NULL: a forward pass begins (parameters may have changed). */
+  void (*begin) (GcutBackend *backend);
+  /* May be NULL: waits for the kernels run so far and delivers what they
+   * write to host memory (parameter gradients); called at the end of each
+   * backward pass. */
+  void (*finish) (GcutBackend *backend);
 };
 
 static inline gsize

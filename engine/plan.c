@@ -553,6 +553,8 @@ run_range (GcutPlan *plan, int from, int to)
 gboolean
 gcut_plan_forward (GcutPlan *plan, GError **error)
 {
+  if (plan->backend->begin)
+    plan->backend->begin (plan->backend);
   run_range (plan, 0, plan->n_forward);
   plan->forward_done = TRUE;
   return TRUE;
@@ -574,6 +576,8 @@ gcut_plan_backward (GcutPlan *plan, GError **error)
       plan->backend->zero (plan->backend, t->data, gcut_tensor_bytes (t));
     }
   run_range (plan, plan->n_forward, plan->graph->nodes->len);
+  if (plan->backend->finish)
+    plan->backend->finish (plan->backend);
   return TRUE;
 }
 
