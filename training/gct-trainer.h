@@ -1,0 +1,144 @@
+/* gegl-cut training: the trainer, one CUT-family training run on one content
+ * image (domain X) and one style image (domain Y).
+ *
+ * A GctTrainer owns the generator G, the discriminator D, the projection heads
+ * F, their three Adam states, a copy of the recipe, the random streams (crops,
+ * patch locations, flips) and the step counter.  One step follows the official
+ * CUT order (METHODS.md §3):
+ *
+ *   1. crops x (content) and y (style) from the samplers; the patch locations
+ *      of every tap (the first P of a random permutation, the same for the
+ *      queries and the keys of a tap);
+ *   2. D update: L_D = gan_d(D(y), D(detach(G(x)))), Adam on D;
+ *   3. G+F loss with the updated D:
+ *        λ_GAN·gan_g(D(G(x))) + λ_NCE·(NCE(G(x), x) [+ NCE(G(y), y)] / 2)
+ *        + λ_SRC·SRC(G(x), x) + λ_L1·|G(y) − y|,
+ *      each contrastive term averaged over the encoder's 5 taps, keys from the
+ *      encoder on the source, queries from the encoder on the translation,
+ *      both through F;
+ *   4. Adam on G, then on F, at the rate of the linear schedule.
+ *
+ * The graphs and plans are built once, when the trainer is made; a step
+ * allocates nothing.  Two plans: the D step (G forward without gradients, D
+ * forward and backward) and the G step (G on x and y, the encoder on the
+ * translations, F, D forward, every loss, backward into G and F).  G(x) is
+ * thus computed twice per step (once per plan), where the official code keeps
+ * the tensor; the results are the same because G does not change in between.
+ * Keys come from the taps of the G(x) pass itself (the encoder is the first
+ * layers of G, so they are the encoder's features of x), except for
+ * flip-equivariance (FastCUT), where the translation is made from the flipped
+ * crop and the keys need the encoder on the unflipped one.
+ *
+ * hDCE's curriculum Γ(t) is a constant of the loss graph, so the G-step plan
+ * is rebuilt when Γ moves to its next value; Γ is advanced in 64 equal stages
+ * over the run (at most 64 plan rebuilds), a deliberate difference from the
+ * official per-iteration value (the largest gap is (Γ0 − Γ_final)/64).
+ *
+ * Robustness: every loss and every updated parameter is checked for NaN/Inf
+ * after each step; a non-finite value stops the run with GCT_TRAINER_ERROR_NUMERIC
+ * naming the loss and the step and the last good checkpoint, which is never
+ * overwritten with bad weights.  cancellation is a flag checked before each
+ * step (safe to set from a signal handler).  Checkpoints (G, D, F, the Adam
+ * states, the step, the random streams and the loss history) are written
+ * atomically through the presets model-file writer; resuming one reproduces
+ * the losses of an uninterrupted run with the same seed.
+ */
+#pragma once
+
+#include <gcp/gcp-model-file.h>
+#include <gcp/gcp-recipe.h>
+#include <gcut/gcut.h>
+
+#include "image-io.h"
+
+G_BEGIN_DECLS
+
+#define GCT_TRAINER_ERROR (gct_trainer_error_quark ())
+GQuark gct_trainer_error_quark (void);
+
+typedef enum
+{
+  GCT_TRAINER_ERROR_UNSUPPORTED, /* a recipe feature the trainer cannot run yet */
+  GCT_TRAINER_ERROR_NUMERIC,     /* a loss or a parameter became NaN or Inf */
+  GCT_TRAINER_ERROR_CANCELLED,   /* gct_trainer_cancel() stopped the run */
+  GCT_TRAINER_ERROR_CHECKPOINT   /* a checkpoint does not fit this run */
+} GctTrainerError;
+
+/* The losses a trainer reports, in this order; the ones the recipe does not
+ * use are absent (see gct_trainer_loss_names). */
+#define GCT_TRAINER_MAX_LOSSES 8
+
+typedef struct
+{
+  gint64 step;  /* steps done, counting the one just finished */
+  gint64 total; /* steps of the run */
+  int n_losses;
+  const char *const *names;
+  const double *values;    /* this step's losses, in the order of names */
+  double steps_per_second; /* over the steps of this session */
+  double eta_seconds;      /* to the end of the run; < 0 when unknown */
+} GctProgress;
+
+/* Called after every step; return FALSE to cancel. */
+typedef gboolean (*GctProgressFunc) (const GctProgress *progress, gpointer user_data);
+
+typedef struct _GctTrainer GctTrainer;
+
+/* A fresh run (step 0) of recipe (copied) on the two images, on backend (NULL:
+ * the CPU).  The networks are initialized from recipe->seed.  Fails with
+ * GCT_TRAINER_ERROR_UNSUPPORTED for what this trainer cannot do (StyleGAN2-lite
+ * networks, the R1 penalty), with the sampler's error for impossible crops, and
+ * with the engine's error when a plan cannot be built. */
+GctTrainer *gct_trainer_new (const GcpRecipe *recipe, const GctImage *content,
+                             const GctImage *style, GcutBackend *backend, GError **error);
+/* Continues the run saved in a checkpoint: its recipe (total steps overridden
+ * by steps when steps > 0, the decay keeping its share of them), networks,
+ * optimizer states, step, random streams and loss history.  A path without a
+ * '/' is a file in the current folder. */
+GctTrainer *gct_trainer_new_from_checkpoint (const char *path, const GctImage *content,
+                                             const GctImage *style, GcutBackend *backend,
+                                             gint64 steps, GError **error);
+void gct_trainer_free (GctTrainer *trainer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GctTrainer, gct_trainer_free)
+
+const GcpRecipe *gct_trainer_recipe (const GctTrainer *trainer);
+GcutNetwork *gct_trainer_generator (GctTrainer *trainer);
+GcutNetwork *gct_trainer_discriminator (GctTrainer *trainer);
+GcutNetwork *gct_trainer_heads (GctTrainer *trainer);
+gint64 gct_trainer_step_count (const GctTrainer *trainer);
+gint64 gct_trainer_total_steps (const GctTrainer *trainer);
+
+/* The names of the reported losses ("D", "G_GAN", "NCE_X", "NCE_Y", "SRC",
+ * "L1_idt", "G") that this recipe uses. */
+const char *const *gct_trainer_loss_names (const GctTrainer *trainer, int *n_losses);
+/* Loss values of every step so far (including those before a resume), row by
+ * row: n_steps rows of n_losses floats. */
+const float *gct_trainer_loss_history (const GctTrainer *trainer, gint64 *n_steps);
+
+void gct_trainer_set_progress (GctTrainer *trainer, GctProgressFunc func,
+                               gpointer user_data);
+/* A checkpoint is written to path every `every` steps (0: never) and when a
+ * run is cancelled.  path NULL turns checkpoints off. */
+void gct_trainer_set_checkpoint (GctTrainer *trainer, const char *path, gint64 every);
+/* The step of the last checkpoint written or loaded (-1: none). */
+gint64 gct_trainer_last_checkpoint_step (const GctTrainer *trainer);
+
+/* Asks the run to stop before its next step.  Async-signal-safe: it only
+ * stores to an atomic int, so a SIGINT handler may call it. */
+void gct_trainer_cancel (GctTrainer *trainer);
+
+/* One step (step 1 … 4 above). */
+gboolean gct_trainer_step (GctTrainer *trainer, GError **error);
+/* Steps until the step counter reaches until (≤ 0: the recipe's total), with
+ * progress and checkpoints.  On cancellation it writes the checkpoint (when one
+ * is configured) and fails with GCT_TRAINER_ERROR_CANCELLED. */
+gboolean gct_trainer_run (GctTrainer *trainer, gint64 until, GError **error);
+
+/* Writes the resumable checkpoint (atomically). */
+gboolean gct_trainer_save_checkpoint (GctTrainer *trainer, const char *path,
+                                      GError **error);
+/* Writes the model users load: G with the recipe and the training record
+ * (device, time, last losses, image sizes); no D, F or optimizer state. */
+gboolean gct_trainer_save_model (GctTrainer *trainer, const char *path, GError **error);
+
+G_END_DECLS

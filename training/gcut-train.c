@@ -1,0 +1,420 @@
+/* gcut-train: trains a CUT-family translator on one content photo and one
+ * style painting and writes the model.
+ *
+ *   gcut-train --content photo.jpg --style painting.jpg --recipe NAME|FILE \
+ *              -o model.safetensors [--steps N] [--seed N] [--device cpu|auto]
+ *              [--resume CKPT] [--snapshot-every N] [--checkpoint-every N] [--threads N]
+ *
+ * Beside the model it writes STEM.ckpt.safetensors (the resumable checkpoint,
+ * every --checkpoint-every steps and on Ctrl-C), STEM.step-NNNNNN.png (G over
+ * the whole content image, every --snapshot-every steps) and STEM.losses.png
+ * (the loss curves), where STEM is the output path without ".safetensors". */
+#include <locale.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gegl.h>
+
+#include "gct-trainer.h"
+#include "gct-translate.h"
+#include "image-io.h"
+
+static char *content_path, *style_path, *recipe_name, *output, *device, *resume,
+    *ckpt_option;
+static gint64 steps, seed = -1, snapshot_every, ckpt_every = 500;
+static int threads;
+
+static GctTrainer *the_trainer;
+static gboolean is_tty;
+static gint64 last_print;
+static char *stem;
+static GcutBackend *backend;
+
+static void
+on_sigint (int sig)
+{
+  (void)sig;
+  if (the_trainer)
+    gct_trainer_cancel (the_trainer);
+  /* A second Ctrl-C kills the process the usual way. */
+  signal (SIGINT, SIG_DFL);
+}
+
+static char *
+format_time (double s)
+{
+  if (s < 0 || !isfinite (s))
+    return g_strdup ("?");
+  gint64 t = (gint64)(s + 0.5);
+  if (t >= 3600)
+    return g_strdup_printf ("%" G_GINT64_FORMAT ":%02d:%02d", t / 3600,
+                            (int)(t / 60 % 60), (int)(t % 60));
+  return g_strdup_printf ("%d:%02d", (int)(t / 60), (int)(t % 60));
+}
+
+static void
+snapshot (gint64 step)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GctImage) image = gct_image_load (content_path, &error);
+  g_autofree char *path
+      = g_strdup_printf ("%s.step-%06" G_GINT64_FORMAT ".png", stem, step);
+  const GcpRecipe *r = gct_trainer_recipe (the_trainer);
+  GcutPrecision prec
+      = r->precision == GCP_PRECISION_EXACT ? GCUT_PRECISION_EXACT : GCUT_PRECISION_FAST;
+
+  if (!image
+      || !gct_translate_image (gct_trainer_generator (the_trainer), backend, prec, image,
+                               NULL, &error)
+      || !gct_image_save (image, path, &error))
+    {
+      g_printerr ("%sgcut-train: snapshot at step %" G_GINT64_FORMAT ": %s\n",
+                  is_tty ? "\n" : "", step, error->message);
+      return;
+    }
+  if (!is_tty)
+    g_print ("snapshot %s\n", path);
+}
+
+static gboolean
+on_progress (const GctProgress *p, gpointer data)
+{
+  (void)data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean last = p->step == p->total;
+
+  if (snapshot_every > 0 && p->step % snapshot_every == 0)
+    snapshot (p->step);
+  if (!last && now - last_print < (is_tty ? 200000 : 2000000))
+    return TRUE;
+  last_print = now;
+
+  g_autoptr (GString) line = g_string_new (NULL);
+  g_autofree char *eta = format_time (p->eta_seconds);
+  int width = 20, filled = p->total > 0 ? (int)(width * p->step / p->total) : 0;
+  if (is_tty)
+    {
+      g_string_append_c (line, '[');
+      for (int i = 0; i < width; i++)
+        g_string_append_c (line, i < filled ? '#' : '.');
+      g_string_append (line, "] ");
+    }
+  g_string_append_printf (line, "%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, p->step,
+                          p->total);
+  for (int i = 0; i < p->n_losses; i++)
+    g_string_append_printf (line, " %s %.4g", p->names[i], p->values[i]);
+  g_string_append_printf (line, " | %.2f it/s ETA %s", p->steps_per_second, eta);
+  if (is_tty)
+    {
+      g_print ("\r%s\033[K", line->str);
+      if (last)
+        g_print ("\n");
+    }
+  else
+    g_print ("%s\n", line->str);
+  fflush (stdout);
+  return TRUE;
+}
+
+/* ---- the loss curve ---- */
+
+static void
+plot (GctImage *im, int x, int y, const float rgb[3])
+{
+  if (x < 0 || y < 0 || x >= im->width || y >= im->height)
+    return;
+  float *p = im->rgba + ((gsize)y * im->width + x) * 4;
+  p[0] = rgb[0], p[1] = rgb[1], p[2] = rgb[2], p[3] = 1;
+}
+
+static void
+line (GctImage *im, int x0, int y0, int x1, int y1, const float rgb[3])
+{
+  int dx = ABS (x1 - x0), sx = x0 < x1 ? 1 : -1;
+  int dy = -ABS (y1 - y0), sy = y0 < y1 ? 1 : -1, err = dx + dy;
+  for (;;)
+    {
+      plot (im, x0, y0, rgb);
+      plot (im, x0, y0 + 1, rgb);
+      if (x0 == x1 && y0 == y1)
+        break;
+      int e2 = 2 * err;
+      if (e2 >= dy)
+        err += dy, x0 += sx;
+      if (e2 <= dx)
+        err += dx, y0 += sy;
+    }
+}
+
+/* One polyline per loss (a moving average over the steps of each pixel
+ * column), axes from step 0 and loss 0, and a colour swatch per loss at the
+ * top right in the order of the names printed on the terminal. */
+static gboolean
+loss_curve (const char *path, GError **error)
+{
+  static const float colors[][3]
+      = { { 0.85f, 0.1f, 0.1f }, { 0.1f, 0.45f, 0.85f }, { 0.1f, 0.65f, 0.2f },
+          { 0.6f, 0.2f, 0.75f }, { 0.95f, 0.55f, 0.0f }, { 0.0f, 0.65f, 0.65f },
+          { 0.3f, 0.3f, 0.3f },  { 0.75f, 0.6f, 0.1f } };
+  const float black[3] = { 0, 0, 0 }, grey[3] = { 0.85f, 0.85f, 0.85f };
+  const int W = 900, H = 480, L = 60, R = 20, T = 20, B = 40;
+  const int pw = W - L - R, ph = H - T - B;
+  gint64 n;
+  int nl;
+  const float *hist = gct_trainer_loss_history (the_trainer, &n);
+  const char *const *names = gct_trainer_loss_names (the_trainer, &nl);
+  g_autoptr (GctImage) im = g_new0 (GctImage, 1);
+  g_autofree double *curve = NULL;
+  double top = 0;
+  int cols;
+
+  if (n == 0)
+    return TRUE;
+  /* One point per pixel column, or per step when there are fewer steps. */
+  cols = (int)MIN ((gint64)pw, n);
+  curve = g_new0 (double, (gsize)cols *nl);
+  im->width = W, im->height = H;
+  im->rgba = g_new (float, (gsize)W *H * 4);
+  for (gsize i = 0; i < (gsize)W * H * 4; i++)
+    im->rgba[i] = 1;
+  for (int c = 0; c < cols; c++)
+    {
+      gint64 a = (gint64)c * n / cols, b = MAX ((gint64)(c + 1) * n / cols, a + 1);
+      for (int l = 0; l < nl; l++)
+        {
+          double s = 0;
+          for (gint64 i = a; i < b; i++)
+            s += isfinite (hist[i * nl + l]) ? hist[i * nl + l] : 0;
+          curve[(gsize)c * nl + l] = s / (b - a);
+          top = MAX (top, curve[(gsize)c * nl + l]);
+        }
+    }
+  top = top > 0 ? top * 1.05 : 1;
+  for (int k = 1; k <= 4; k++)
+    line (im, L, T + ph - k * ph / 4, L + pw, T + ph - k * ph / 4, grey);
+  line (im, L, T, L, T + ph, black);
+  line (im, L, T + ph, L + pw, T + ph, black);
+  for (int k = 0; k <= 10; k++)
+    line (im, L + k * pw / 10, T + ph, L + k * pw / 10, T + ph + 6, black);
+  for (int l = 0; l < nl; l++)
+    {
+      int px = -1, py = -1;
+      for (int c = 0; c < cols; c++)
+        {
+          int x = L + (cols > 1 ? c * (pw - 1) / (cols - 1) : 0);
+          int y = T + ph - (int)(curve[(gsize)c * nl + l] / top * ph);
+          if (px >= 0)
+            line (im, px, py, x, y, colors[l % 8]);
+          px = x, py = y;
+        }
+      for (int y = 0; y < 10; y++)
+        for (int x = 0; x < 16; x++)
+          plot (im, W - R - (nl - l) * 22 + x, T + 4 + y, colors[l % 8]);
+    }
+  if (!gct_image_save (im, path, error))
+    return FALSE;
+  g_print ("Loss curves: %s (y from 0 to %.3g, x steps 0 to %" G_GINT64_FORMAT
+           "; swatches left to right:",
+           path, top, n);
+  for (int l = 0; l < nl; l++)
+    g_print (" %s", names[l]);
+  g_print (")\n");
+  return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  GOptionEntry entries[]
+      = { { "content", 'c', 0, G_OPTION_ARG_FILENAME, &content_path,
+            "The photo to translate (domain X)", "IMAGE" },
+          { "style", 's', 0, G_OPTION_ARG_FILENAME, &style_path,
+            "The painting whose style to learn (domain Y)", "IMAGE" },
+          { "recipe", 'r', 0, G_OPTION_ARG_STRING, &recipe_name,
+            "A recipe name (cut, cut-cpu, fastcut, …) or a JSON file", "NAME|FILE" },
+          { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The model file to write",
+            "MODEL.safetensors" },
+          { "steps", 'n', 0, G_OPTION_ARG_INT64, &steps,
+            "Training steps (default: the recipe's; the decay keeps its share)", "N" },
+          { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
+            "Random seed (default: the recipe's)", "N" },
+          { "device", 'd', 0, G_OPTION_ARG_STRING, &device,
+            "cpu, cuda or auto (default auto)", "DEVICE" },
+          { "resume", 0, 0, G_OPTION_ARG_FILENAME, &resume,
+            "Continue the run saved in this checkpoint (its recipe is used)", "CKPT" },
+          { "snapshot-every", 0, 0, G_OPTION_ARG_INT64, &snapshot_every,
+            "Write G(content) as STEM.step-N.png every N steps (default: never)", "N" },
+          { "checkpoint-every", 0, 0, G_OPTION_ARG_INT64, &ckpt_every,
+            "Write the checkpoint every N steps (default 500; 0: only on Ctrl-C)", "N" },
+          { "checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &ckpt_option,
+            "Checkpoint path (default STEM.ckpt.safetensors)", "PATH" },
+          { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, "CPU threads (default: all)",
+            "N" },
+          { NULL } };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GctImage) content = NULL, style = NULL;
+  g_autoptr (GcpRecipe) recipe = NULL;
+  g_autoptr (GctTrainer) trainer = NULL;
+  g_autofree char *reason = NULL, *ckpt = NULL, *curve = NULL;
+  int status = 0;
+
+  setlocale (LC_ALL, "");
+  g_option_context_set_summary (
+      ctx, "Trains a contrastive translator (CUT, FastCUT, hDCE+SRC, MoNCE) from one\n"
+           "content photo and one style painting, and writes the model that\n"
+           "gcut-translate and the GEGL operations apply.  Ctrl-C stops between steps\n"
+           "and writes a checkpoint that --resume continues exactly.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("gcut-train: %s\n", error->message);
+      return 2;
+    }
+  if (argc != 1 || !content_path || !style_path || !output || (!recipe_name && !resume))
+    {
+      g_printerr ("gcut-train: give --content, --style, -o and --recipe (or --resume); "
+                  "see --help\n");
+      return 2;
+    }
+  if (steps < 0 || snapshot_every < 0 || ckpt_every < 0 || threads < 0)
+    {
+      g_printerr ("gcut-train: --steps, --snapshot-every, --checkpoint-every and "
+                  "--threads must not be negative\n");
+      return 2;
+    }
+  stem = g_str_has_suffix (output, ".safetensors")
+             ? g_strndup (output, strlen (output) - strlen (".safetensors"))
+             : g_strdup (output);
+  ckpt = ckpt_option ? g_strdup (ckpt_option)
+                     : g_strconcat (stem, ".ckpt.safetensors", NULL);
+  curve = g_strconcat (stem, ".losses.png", NULL);
+  is_tty = isatty (STDOUT_FILENO);
+
+  backend = gcut_backend_get (device ? device : "auto", &reason, &error);
+  if (!backend)
+    {
+      g_printerr ("gcut-train: %s\n", error->message);
+      return 1;
+    }
+  if (reason)
+    g_print ("%s\n", reason);
+  gcut_backend_set_threads (backend, threads);
+
+  gegl_init (NULL, NULL);
+  content = gct_image_load (content_path, &error);
+  if (content)
+    style = gct_image_load (style_path, &error);
+  if (!content || !style)
+    {
+      g_printerr ("gcut-train: %s\n", error->message);
+      status = 1;
+      goto out;
+    }
+
+  if (resume)
+    {
+      if (recipe_name || seed >= 0)
+        g_print ("Resuming: the checkpoint's recipe and seed are used; --recipe and "
+                 "--seed are ignored.\n");
+      trainer = gct_trainer_new_from_checkpoint (resume, content, style, backend, steps,
+                                                 &error);
+    }
+  else
+    {
+      recipe = gcp_recipe_load (recipe_name, &error);
+#ifdef GCT_SOURCE_RECIPES
+      /* Run from the build tree, before installing: the source tree's recipes. */
+      if (!recipe && g_error_matches (error, GCP_ERROR, GCP_ERROR_NOT_FOUND)
+          && !g_getenv ("GEGL_CUT_RECIPE_PATH")
+          && g_file_test (GCT_SOURCE_RECIPES, G_FILE_TEST_IS_DIR))
+        {
+          g_clear_error (&error);
+          g_setenv ("GEGL_CUT_RECIPE_PATH", GCT_SOURCE_RECIPES, TRUE);
+          recipe = gcp_recipe_load (recipe_name, &error);
+        }
+#endif
+      if (recipe)
+        {
+          if (steps > 0)
+            {
+              /* Keep the recipe's proportion of constant rate and decay. */
+              double frac
+                  = recipe->schedule.steps > 0
+                        ? (double)recipe->schedule.decay_start / recipe->schedule.steps
+                        : 0.5;
+              recipe->schedule.steps = steps;
+              recipe->schedule.decay_start = (gint64)(frac * steps);
+            }
+          if (seed >= 0)
+            recipe->seed = seed;
+          trainer = gct_trainer_new (recipe, content, style, backend, &error);
+        }
+    }
+  if (!trainer)
+    {
+      g_printerr ("gcut-train: %s\n", error->message);
+      status = 1;
+      goto out;
+    }
+  the_trainer = trainer;
+  gct_trainer_set_progress (trainer, on_progress, NULL);
+  gct_trainer_set_checkpoint (trainer, ckpt, ckpt_every);
+  {
+    struct sigaction sa = { 0 };
+    sa.sa_handler = on_sigint;
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGINT, &sa, NULL);
+  }
+  g_print ("Training on %s (content) and %s (style): steps %" G_GINT64_FORMAT
+           " to %" G_GINT64_FORMAT " on %s, checkpoint %s\n",
+           content_path, style_path, gct_trainer_step_count (trainer),
+           gct_trainer_total_steps (trainer), gcut_backend_name (backend), ckpt);
+
+  if (!gct_trainer_run (trainer, 0, &error))
+    {
+      if (is_tty)
+        g_print ("\n");
+      if (g_error_matches (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_CANCELLED))
+        {
+          g_printerr ("gcut-train: %s.\nResume with: %s --content %s --style %s "
+                      "--resume %s -o %s\n",
+                      error->message, argv[0], content_path, style_path, ckpt, output);
+          status = 130;
+          g_clear_error (&error);
+          if (!loss_curve (curve, &error))
+            g_printerr ("gcut-train: %s\n", error->message);
+        }
+      else
+        {
+          g_printerr ("gcut-train: %s\n", error->message);
+          status = 1;
+        }
+      goto out;
+    }
+  if (!gct_trainer_save_model (trainer, output, &error)
+      || !gct_trainer_save_checkpoint (trainer, ckpt, &error))
+    {
+      g_printerr ("gcut-train: %s\n", error->message);
+      status = 1;
+      goto out;
+    }
+  g_print ("Wrote %s (checkpoint %s)\n", output, ckpt);
+  if (!loss_curve (curve, &error))
+    {
+      g_printerr ("gcut-train: %s\n", error->message);
+      status = 1;
+    }
+
+out:
+  the_trainer = NULL;
+  g_clear_pointer (&trainer, gct_trainer_free);
+  g_clear_pointer (&content, gct_image_free);
+  g_clear_pointer (&style, gct_image_free);
+  g_free (stem);
+  gegl_exit ();
+  return status;
+}
