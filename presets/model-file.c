@@ -392,41 +392,6 @@ gcp_model_save (const char *path, GcutNetwork *G, const GcpGeneratorConfig *arch
 char *
 gcp_model_find (const char *name, GError **error)
 {
-  g_autoptr (GPtrArray) dirs = NULL;
-  g_autofree char *file = NULL;
-  GString *tried;
-
-  if (strchr (name, '/'))
-    return g_strdup (name);
-  if (!*name || name[0] == '.')
-    goto bad;
-  for (const char *p = name; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != '_')
-      goto bad;
-  file = g_str_has_suffix (name, ".safetensors")
-             ? g_strdup (name)
-             : g_strconcat (name, ".safetensors", NULL);
-  dirs = gcp_data_search_dirs ("GEGL_CUT_MODEL_PATH", "models");
-  tried = g_string_new (NULL);
-  for (guint i = 0; i < dirs->len; i++)
-    {
-      g_autofree char *path = g_build_filename (dirs->pdata[i], file, NULL);
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        {
-          g_string_free (tried, TRUE);
-          return g_steal_pointer (&path);
-        }
-      g_string_append_printf (tried, "%s%s", i ? ", " : "", (char *)dirs->pdata[i]);
-    }
-  g_set_error (error, GCP_ERROR, GCP_ERROR_NOT_FOUND, "no model “%s” (looked in %s)",
-               name, tried->str);
-  g_string_free (tried, TRUE);
-  return NULL;
-
-bad:
-  g_set_error (error, GCP_ERROR, GCP_ERROR_INVALID,
-               "“%s” is not a model name (letters, digits, '.', '-', '_') or a path "
-               "(with a '/')",
-               name);
-  return NULL;
+  return gcp_data_find (name, "model", ".safetensors", "GEGL_CUT_MODEL_PATH", "models",
+                        error);
 }

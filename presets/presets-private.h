@@ -5,10 +5,12 @@
 
 G_BEGIN_DECLS
 
-/* The folders a bare name is looked up in, in order: each folder of the
- * environment variable env (colon-separated; may be NULL), then
- * $XDG_DATA_HOME/gegl-cut/sub, the installed data dir's gegl-cut/sub, and
- * gegl-cut/sub under each system data dir. */
-GPtrArray *gcp_data_search_dirs (const char *env, const char *sub);
+/* The path of preset `name`: as given when it contains a '/', else the first
+ * file name + ext (unless name ends in it) found in the folders of the
+ * environment variable env (colon-separated), then $XDG_DATA_HOME/gegl-cut/sub,
+ * the installed data dir's and each system data dir's gegl-cut/sub.  Errors say
+ * "<what>" ("model", "recipe") and list the folders looked in. */
+char *gcp_data_find (const char *name, const char *what, const char *ext, const char *env,
+                     const char *sub, GError **error);
 
 G_END_DECLS

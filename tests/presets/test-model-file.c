@@ -6,6 +6,7 @@
 
 #include <gcp/gcp-model-file.h>
 #include <gcp/gcp-network-io.h>
+#include "test-dirs.h"
 
 static const GcpGeneratorConfig small = { GCP_GENERATOR_RESNET, 4, 5, TRUE, TRUE, 2 };
 
@@ -436,41 +437,10 @@ test_find (void)
   g_unlink (path);
 }
 
-/* Removes a folder and everything in it. */
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir && (name = g_dir_read_name (dir)))
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-/* Private data dirs for the lookups (set before GLib reads them; GTest's own
- * G_TEST_OPTION_ISOLATE_DIRS leaks in GLib 2.74, which valgrind reports). */
-static char *
-isolate_data_dirs (void)
-{
-  char *root = g_dir_make_tmp ("gcp-test-XXXXXX", NULL);
-  g_autofree char *data = g_build_filename (root, "data", NULL);
-  g_autofree char *sys = g_build_filename (root, "system", NULL);
-  g_setenv ("XDG_DATA_HOME", data, TRUE);
-  g_setenv ("XDG_DATA_DIRS", sys, TRUE);
-  return root;
-}
-
 int
 main (int argc, char **argv)
 {
-  g_autofree char *root = isolate_data_dirs ();
+  g_autofree char *root = gcp_test_isolate_data_dirs ();
   int rc;
 
   g_unsetenv ("GEGL_CUT_MODEL_PATH");
@@ -485,7 +455,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model-file/tensors", test_tensors);
   g_test_add_func ("/model-file/find", test_find);
   rc = g_test_run ();
-  remove_tree (root);
+  gcp_test_remove_tree (root);
   g_rmdir (tmp_dir);
   g_free (tmp_dir);
   return rc;

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 
 #include <gcp/gcp-recipe.h>
+#include "test-dirs.h"
 
 static void
 test_shipped (void)
@@ -345,41 +346,10 @@ test_generator_json (void)
   g_clear_error (&error);
 }
 
-/* Removes a folder and everything in it. */
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir && (name = g_dir_read_name (dir)))
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-/* Private data dirs for the lookups (set before GLib reads them; GTest's own
- * G_TEST_OPTION_ISOLATE_DIRS leaks in GLib 2.74, which valgrind reports). */
-static char *
-isolate_data_dirs (void)
-{
-  char *root = g_dir_make_tmp ("gcp-test-XXXXXX", NULL);
-  g_autofree char *data = g_build_filename (root, "data", NULL);
-  g_autofree char *sys = g_build_filename (root, "system", NULL);
-  g_setenv ("XDG_DATA_HOME", data, TRUE);
-  g_setenv ("XDG_DATA_DIRS", sys, TRUE);
-  return root;
-}
-
 int
 main (int argc, char **argv)
 {
-  g_autofree char *root = isolate_data_dirs ();
+  g_autofree char *root = gcp_test_isolate_data_dirs ();
   int rc;
 
   g_setenv ("GEGL_CUT_RECIPE_PATH", GCP_TEST_RECIPES_DIR, TRUE);
@@ -392,6 +362,6 @@ main (int argc, char **argv)
   g_test_add_func ("/recipe/find", test_find);
   g_test_add_func ("/recipe/generator-json", test_generator_json);
   rc = g_test_run ();
-  remove_tree (root);
+  gcp_test_remove_tree (root);
   return rc;
 }
