@@ -14,6 +14,19 @@ valid_bare_name (const char *name)
   return TRUE;
 }
 
+/* Takes dir; the installed data dir is often also a system data dir. */
+static void
+add_dir (GPtrArray *dirs, char *dir)
+{
+  for (guint i = 0; i < dirs->len; i++)
+    if (!strcmp (dirs->pdata[i], dir))
+      {
+        g_free (dir);
+        return;
+      }
+  g_ptr_array_add (dirs, dir);
+}
+
 /* The folders a bare name is looked up in, in order: each folder of the
  * environment variable env (colon-separated; may be NULL), then
  * $XDG_DATA_HOME/gegl-cut/sub, the installed data dir's gegl-cut/sub, and
@@ -30,13 +43,12 @@ gcp_data_search_dirs (const char *env, const char *sub)
       g_auto (GStrv) parts = g_strsplit (path, G_SEARCHPATH_SEPARATOR_S, -1);
       for (int i = 0; parts[i]; i++)
         if (*parts[i])
-          g_ptr_array_add (dirs, g_strdup (parts[i]));
+          add_dir (dirs, g_strdup (parts[i]));
     }
-  g_ptr_array_add (dirs,
-                   g_build_filename (g_get_user_data_dir (), "gegl-cut", sub, NULL));
-  g_ptr_array_add (dirs, g_build_filename (GCP_DATADIR, "gegl-cut", sub, NULL));
+  add_dir (dirs, g_build_filename (g_get_user_data_dir (), "gegl-cut", sub, NULL));
+  add_dir (dirs, g_build_filename (GCP_DATADIR, "gegl-cut", sub, NULL));
   for (int i = 0; sys[i]; i++)
-    g_ptr_array_add (dirs, g_build_filename (sys[i], "gegl-cut", sub, NULL));
+    add_dir (dirs, g_build_filename (sys[i], "gegl-cut", sub, NULL));
   return dirs;
 }
 
@@ -75,4 +87,44 @@ gcp_data_find (const char *name, const char *what, const char *ext, const char *
                name, tried->str);
   g_string_free (tried, TRUE);
   return NULL;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_utf8_collate (*(const char *const *)a, *(const char *const *)b);
+}
+
+char **
+gcp_data_list (const char *ext, const char *env, const char *sub)
+{
+  g_autoptr (GPtrArray) dirs = gcp_data_search_dirs (env, sub);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GPtrArray *names = g_ptr_array_new ();
+
+  for (guint i = 0; i < dirs->len; i++)
+    {
+      g_autoptr (GDir) dir = g_dir_open (dirs->pdata[i], 0, NULL);
+      const char *file;
+
+      while (dir && (file = g_dir_read_name (dir)))
+        {
+          char *name;
+
+          if (!g_str_has_suffix (file, ext))
+            continue;
+          name = g_strndup (file, strlen (file) - strlen (ext));
+          /* An earlier folder hides the same name in a later one, as in lookups. */
+          if (valid_bare_name (name) && !g_hash_table_contains (seen, name))
+            {
+              g_hash_table_add (seen, name);
+              g_ptr_array_add (names, name);
+            }
+          else
+            g_free (name);
+        }
+    }
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  return (char **)g_ptr_array_free (names, FALSE);
 }

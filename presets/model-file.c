@@ -395,3 +395,9 @@ gcp_model_find (const char *name, GError **error)
   return gcp_data_find (name, "model", ".safetensors", "GEGL_CUT_MODEL_PATH", "models",
                         error);
 }
+
+char **
+gcp_model_list (void)
+{
+  return gcp_data_list (".safetensors", "GEGL_CUT_MODEL_PATH", "models");
+}

@@ -12,5 +12,9 @@ G_BEGIN_DECLS
  * "<what>" ("model", "recipe") and list the folders looked in. */
 char *gcp_data_find (const char *name, const char *what, const char *ext, const char *env,
                      const char *sub, GError **error);
+/* The bare names (without ext) of the files in those folders, sorted, each
+ * once (an earlier folder hides a later one's file, as in lookups);
+ * NULL-terminated, free with g_strfreev. */
+char **gcp_data_list (const char *ext, const char *env, const char *sub);
 
 G_END_DECLS

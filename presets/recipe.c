@@ -357,6 +357,16 @@ gcp_recipe_free (GcpRecipe *recipe)
   g_free (recipe);
 }
 
+void
+gcp_recipe_set_steps (GcpRecipe *recipe, gint64 steps)
+{
+  double frac = recipe->schedule.steps > 0
+                    ? (double)recipe->schedule.decay_start / recipe->schedule.steps
+                    : 0.5;
+  recipe->schedule.steps = steps;
+  recipe->schedule.decay_start = (gint64)(frac * steps);
+}
+
 GcpRecipe *
 gcp_recipe_copy (const GcpRecipe *recipe)
 {
@@ -778,6 +788,12 @@ gcp_recipe_find (const char *name, GError **error)
 {
   return gcp_data_find (name, "recipe", ".json", "GEGL_CUT_RECIPE_PATH", "recipes",
                         error);
+}
+
+char **
+gcp_recipe_list (void)
+{
+  return gcp_data_list (".json", "GEGL_CUT_RECIPE_PATH", "recipes");
 }
 
 GcpRecipe *

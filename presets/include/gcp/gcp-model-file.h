@@ -109,5 +109,8 @@ gboolean gcp_model_save (const char *path, GcutNetwork *G,
  * $XDG_DATA_HOME/gegl-cut/models, then gegl-cut/models under the installed
  * data dir and the system data dirs. */
 char *gcp_model_find (const char *name, GError **error);
+/* The bare names of the models in those folders (without ".safetensors"),
+ * sorted, each once; NULL-terminated, free with g_strfreev. */
+char **gcp_model_list (void);
 
 G_END_DECLS

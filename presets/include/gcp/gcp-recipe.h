@@ -177,6 +177,8 @@ GcpRecipe *gcp_recipe_new_default (void);
 void gcp_recipe_free (GcpRecipe *recipe);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcpRecipe, gcp_recipe_free)
 GcpRecipe *gcp_recipe_copy (const GcpRecipe *recipe);
+/* Changes the run's length, keeping the recipe's share of constant rate and decay. */
+void gcp_recipe_set_steps (GcpRecipe *recipe, gint64 steps);
 
 /* Parses and validates JSON text (len −1: NUL-terminated). */
 GcpRecipe *gcp_recipe_parse (const char *text, gssize len, GError **error);
@@ -208,6 +210,9 @@ gboolean gcp_generator_config_parse (const char *text, GcpGeneratorConfig *confi
  * as it is.  Bare names may hold only letters, digits, '.', '-' and '_' and may
  * not start with '.'. */
 char *gcp_recipe_find (const char *name, GError **error);
+/* The bare names of the recipes in those folders, sorted, each once;
+ * NULL-terminated, free with g_strfreev. */
+char **gcp_recipe_list (void);
 
 /* Every key with its type, range, default and meaning, one per line. */
 char *gcp_recipe_schema_text (void);
