@@ -137,8 +137,12 @@ gboolean gct_trainer_run (GctTrainer *trainer, gint64 until, GError **error);
 /* Writes the resumable checkpoint (atomically). */
 gboolean gct_trainer_save_checkpoint (GctTrainer *trainer, const char *path,
                                       GError **error);
-/* Writes the model users load: G with the recipe and the training record
- * (device, time, last losses, image sizes); no D, F or optimizer state. */
+/* Writes the model users load: G and F (for the similarity maps) with the
+ * recipe and the training record (device, time, last losses, image sizes); no
+ * D or optimizer state. */
 gboolean gct_trainer_save_model (GctTrainer *trainer, const char *path, GError **error);
+
+/* The training record gct_trainer_save_model writes, as JSON. */
+char *gct_trainer_training_json (GctTrainer *trainer);
 
 G_END_DECLS

@@ -820,8 +820,8 @@ gct_trainer_last_checkpoint_step (const GctTrainer *t)
 
 /* ---- files ---- */
 
-static char *
-training_json (GctTrainer *t)
+char *
+gct_trainer_training_json (GctTrainer *t)
 {
   GcpLossValue losses[N_L];
   g_autofree char *device = g_strdup (gcut_backend_name (t->backend));
@@ -842,8 +842,8 @@ gboolean
 gct_trainer_save_model (GctTrainer *t, const char *path, GError **error)
 {
   g_autofree char *recipe = gcp_recipe_to_json (t->recipe);
-  g_autofree char *training = training_json (t);
-  return gcp_model_save (path, t->G, &t->recipe->generator, recipe, training, NULL, NULL,
+  g_autofree char *training = gct_trainer_training_json (t);
+  return gcp_model_save (path, t->G, &t->recipe->generator, recipe, training, NULL, t->F,
                          error);
 }
 
@@ -851,7 +851,7 @@ gboolean
 gct_trainer_save_checkpoint (GctTrainer *t, const char *path, GError **error)
 {
   g_autofree char *recipe = gcp_recipe_to_json (t->recipe);
-  g_autofree char *training = training_json (t);
+  g_autofree char *training = gct_trainer_training_json (t);
   GcpSafetensorsWriter *w
       = gcp_model_writer_new (t->G, &t->recipe->generator, recipe, training);
   gint64 rng_shape[2] = { N_RNG, RNG_WORDS };
