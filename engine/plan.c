@@ -17,6 +17,7 @@ struct _GcutPlan
   GcutTensor *tensors;
   gpointer *kernels;
   void *arena, *scratch;
+  gsize scratch_bytes;
   gsize arena_bytes;
   GPtrArray *zero_grads; /* GcutTensor* of parameter gradients no path reaches */
   gboolean forward_done;
@@ -282,6 +283,7 @@ prepare_kernels (GcutPlan *plan, GError **error)
         }
       scratch = MAX (scratch, need);
     }
+  plan->scratch_bytes = scratch;
   if (scratch)
     plan->scratch = plan->backend->alloc (plan->backend, scratch, error);
   return !scratch || plan->scratch;
@@ -452,6 +454,12 @@ gsize
 gcut_plan_arena_size (const GcutPlan *plan)
 {
   return plan->arena_bytes;
+}
+
+gsize
+gcut_plan_memory_size (const GcutPlan *plan)
+{
+  return plan->arena_bytes + plan->scratch_bytes;
 }
 
 static GcutValue

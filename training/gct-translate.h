@@ -8,11 +8,12 @@
 G_BEGIN_DECLS
 
 /* Replaces the RGB of image by G(image) (alpha untouched), on backend (NULL:
- * the CPU).  The generator halves twice and doubles twice, so the image is
- * padded (edges replicated) to a multiple of 4 and cut back afterwards.
- * arena_bytes (may be NULL) receives the plan's working memory. */
+ * the CPU), with gcut_resnet_generator_run(): in one pass when the image fits
+ * the default memory budget, else in tiles of tile_size pixels (0: the largest
+ * that fit) with the same result.  arena_bytes (may be NULL) receives the
+ * largest plan's working memory. */
 gboolean gct_translate_image (GcutNetwork *G, GcutBackend *backend,
-                              GcutPrecision precision, GctImage *image,
+                              GcutPrecision precision, GctImage *image, int tile_size,
                               gsize *arena_bytes, GError **error);
 
 G_END_DECLS

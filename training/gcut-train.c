@@ -68,7 +68,7 @@ snapshot (gint64 step)
 
   if (!image
       || !gct_translate_image (gct_trainer_generator (the_trainer), backend, prec, image,
-                               NULL, &error)
+                               0, NULL, &error)
       || !gct_image_save (image, path, &error))
     {
       g_printerr ("%sgcut-train: snapshot at step %" G_GINT64_FORMAT ": %s\n",
@@ -340,15 +340,7 @@ main (int argc, char **argv)
       if (recipe)
         {
           if (steps > 0)
-            {
-              /* Keep the recipe's proportion of constant rate and decay. */
-              double frac
-                  = recipe->schedule.steps > 0
-                        ? (double)recipe->schedule.decay_start / recipe->schedule.steps
-                        : 0.5;
-              recipe->schedule.steps = steps;
-              recipe->schedule.decay_start = (gint64)(frac * steps);
-            }
+            gcp_recipe_set_steps (recipe, steps);
           if (seed >= 0)
             recipe->seed = seed;
           trainer = gct_trainer_new (recipe, content, style, backend, &error);

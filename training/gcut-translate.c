@@ -16,7 +16,7 @@
 #include "gct-translate.h"
 #include "image-io.h"
 
-static int ngf = 64, n_blocks = 9, threads;
+static int ngf = 64, n_blocks = 9, threads, tile_size;
 static gboolean exact, untrained;
 static gint64 seed = 1;
 static char *device;
@@ -37,6 +37,11 @@ main (int argc, char **argv)
     { "device", 'd', 0, G_OPTION_ARG_STRING, &device, "cpu, cuda or auto (default cpu)",
       "DEVICE" },
     { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, "CPU threads (default: all)", "N" },
+    { "tile-size", 't', 0, G_OPTION_ARG_INT, &tile_size,
+      "Translate in tiles of N pixels, with the same result and less memory "
+      "(default 0: the whole image when it fits in 512 MiB, else the largest "
+      "tiles that do)",
+      "N" },
     { "exact", 0, 0, G_OPTION_ARG_NONE, &exact,
       "Only algorithms that match direct computation to float rounding", NULL },
     { "untrained", 0, 0, G_OPTION_ARG_NONE, &untrained,
@@ -76,6 +81,11 @@ main (int argc, char **argv)
                   untrained ? "with --untrained, give an input and an output image"
                             : "give a model, an input and an output image "
                               "(or --untrained INPUT OUTPUT)");
+      return 2;
+    }
+  if (tile_size < 0)
+    {
+      g_printerr ("gcut-translate: --tile-size must be 0 or more\n");
       return 2;
     }
   if (untrained && (ngf < 1 || ngf > 512 || n_blocks < 0 || n_blocks > 32))
@@ -120,7 +130,7 @@ main (int argc, char **argv)
       start = g_get_monotonic_time ();
       if (gct_translate_image (G, backend,
                                exact ? GCUT_PRECISION_EXACT : GCUT_PRECISION_FAST, image,
-                               &arena, &error))
+                               tile_size, &arena, &error))
         g_print ("Done in %.2f s (%.0f MiB of working memory).\n",
                  (g_get_monotonic_time () - start) / 1e6, arena / 1048576.0);
       else

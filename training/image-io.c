@@ -27,6 +27,14 @@ gct_image_load (const char *path, GError **error)
                    path);
       return NULL;
     }
+  if (!gegl_has_operation ("gegl:load"))
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
+                   "%s: GEGL has no image loaders (is GEGL_PATH missing GEGL's own "
+                   "plug-in folder?)",
+                   path);
+      return NULL;
+    }
   graph = gegl_node_new ();
   load = gegl_node_new_child (graph, "operation", "gegl:load", "path", path, NULL);
   box = gegl_node_get_bounding_box (load);

@@ -1,53 +1,43 @@
 /* gegl-cut training: running a generator over a whole image (gct-translate.h). */
-#include <string.h>
+#include <math.h>
 
 #include "gct-translate.h"
 
-static float *
-pad_to_multiple (const float *t, int w, int h, int pw, int ph)
+static gboolean
+read_rgb (int x, int y, int w, int h, float *rgb, gpointer data, GError **error)
 {
-  float *p = g_new (float, 3 * (gsize)pw * ph);
-  for (int c = 0; c < 3; c++)
-    for (int y = 0; y < ph; y++)
-      for (int x = 0; x < pw; x++)
-        p[((gsize)c * ph + y) * pw + x]
-            = t[((gsize)c * h + MIN (y, h - 1)) * w + MIN (x, w - 1)];
-  return p;
+  const GctImage *image = data;
+  for (int r = 0; r < h; r++)
+    for (int i = 0; i < w; i++)
+      for (int c = 0; c < 3; c++)
+        {
+          float v = image->rgba[4 * ((gsize)(y + r) * image->width + x + i) + c];
+          /* NaN or infinite pixels would spread through instance norm to the
+           * whole output: treat them as mid grey. */
+          rgb[((gsize)c * h + r) * w + i] = isfinite (v) ? v * 2.f - 1.f : 0.f;
+        }
+  return TRUE;
 }
 
-static void
-crop (float *t, int pw, int ph, int w, int h)
+static gboolean
+write_rgb (int x, int y, int w, int h, const float *rgb, gpointer data, GError **error)
 {
-  for (int c = 0; c < 3; c++)
-    for (int y = 0; y < h; y++)
-      memmove (t + ((gsize)c * h + y) * w, t + ((gsize)c * ph + y) * pw,
-               w * sizeof (float));
+  GctImage *image = data;
+  for (int r = 0; r < h; r++)
+    for (int i = 0; i < w; i++)
+      for (int c = 0; c < 3; c++)
+        image->rgba[4 * ((gsize)(y + r) * image->width + x + i) + c]
+            = CLAMP ((rgb[((gsize)c * h + r) * w + i] + 1.f) * 0.5f, 0.f, 1.f);
+  return TRUE;
 }
 
 gboolean
 gct_translate_image (GcutNetwork *G, GcutBackend *backend, GcutPrecision precision,
-                     GctImage *image, gsize *arena_bytes, GError **error)
+                     GctImage *image, int tile_size, gsize *arena_bytes, GError **error)
 {
-  g_autoptr (GcutGraph) graph = gcut_graph_new ();
-  int pw = (image->width + 3) / 4 * 4, ph = (image->height + 3) / 4 * 4;
-  g_autofree float *input = gct_image_to_tensor (image);
-  g_autofree float *padded = pad_to_multiple (input, image->width, image->height, pw, ph);
-  g_autoptr (GcutPlan) plan = NULL;
-  GcutValue x, y;
-
-  x = gcut_input (graph, "image", (GcutShape){ 4, { 1, 3, ph, pw } });
-  y = gcut_resnet_generator_build (G, graph, x, NULL, FALSE);
-  plan = gcut_plan_new (
-      graph, backend ? backend : gcut_backend_cpu (),
-      &(GcutPlanSpec){ .outputs = &y, .n_outputs = 1, .precision = precision }, error);
-  if (!plan)
-    return FALSE;
-  if (arena_bytes)
-    *arena_bytes = gcut_plan_arena_size (plan);
-  if (!gcut_plan_set_input (plan, x, padded, error) || !gcut_plan_forward (plan, error)
-      || !gcut_plan_get_output (plan, y, padded, error))
-    return FALSE;
-  crop (padded, pw, ph, image->width, image->height);
-  gct_image_from_tensor (image, padded);
-  return TRUE;
+  /* Every output tile is written after all reads of the input it depends on
+   * (the decoder reads only features), so the image is translated in place. */
+  GcutGeneratorRun run = { image->width, image->height, tile_size, 0,     precision,
+                           read_rgb,     write_rgb,     NULL,      image, arena_bytes };
+  return gcut_resnet_generator_run (G, backend, &run, error);
 }

@@ -1,5 +1,5 @@
 /* CUT's ResnetGenerator, layer for layer as the official nn.Sequential. */
-#include "sequential-private.h"
+#include "generator-private.h"
 
 const int gcut_generator_tap_layers[GCUT_GENERATOR_N_TAPS] = { 0, 4, 8, 12, 16 };
 
@@ -100,4 +100,12 @@ gcut_resnet_generator_tap_channels (const GcutNetwork *net, int tap)
         channels = l->c_out;
     }
   return channels;
+}
+
+const GcutLayer *
+gcut_resnet_generator_layers (const GcutNetwork *net, int *n_layers)
+{
+  const Generator *g = gcut_network_config (net);
+  *n_layers = g->n_layers;
+  return g->layers;
 }

@@ -32,3 +32,22 @@ void gcut_sequential_declare (GcutNetwork *net, const GcutLayer *layers, int n_l
 GcutValue gcut_sequential_build (GcutNetwork *net, GcutGraph *graph,
                                  const GcutLayer *layers, int n_layers, GcutValue x,
                                  const int *tap_layers, int n_taps, GcutValue *taps);
+
+/* Instance norms whose statistics are already known, for running a network in
+ * tiles.  Norms are counted from 0 in build order: norm i < n_fixed becomes the
+ * per-channel affine x·scale[i] + shift[i] (C floats each, read at every run,
+ * so they must outlive the plan). */
+typedef struct
+{
+  int n_fixed;
+  float *const *scale;
+  float *const *shift;
+  /* TRUE: stop at the input of norm n_fixed and return it. */
+  gboolean stop;
+} GcutNormStats;
+
+/* Runs layers [first, last) on x (parameter names keep their absolute index),
+ * with the norms of stats. */
+GcutValue gcut_sequential_build_range (GcutNetwork *net, GcutGraph *graph,
+                                       const GcutLayer *layers, int first, int last,
+                                       GcutValue x, const GcutNormStats *stats);

@@ -36,35 +36,76 @@ gcut_sequential_declare (GcutNetwork *net, const GcutLayer *layers, int n_layers
     }
 }
 
+typedef struct
+{
+  GcutNetwork *net;
+  GcutGraph *graph;
+  const GcutNormStats *stats; /* NULL: every norm computes its statistics */
+  int n_norms;                /* norms built so far */
+  gboolean stopped;
+} Builder;
+
+static GcutValue
+norm (Builder *b, GcutValue x)
+{
+  const GcutNormStats *s = b->stats;
+  int i = b->n_norms++;
+  g_autofree char *w_name = NULL, *b_name = NULL;
+  gint64 c;
+
+  if (!s || (i >= s->n_fixed && !s->stop))
+    return gcut_instance_norm (b->graph, x, GCUT_NONE, GCUT_NONE, IN_EPS);
+  if (i == s->n_fixed)
+    {
+      b->stopped = TRUE;
+      return x;
+    }
+  if (x == GCUT_NONE)
+    return x;
+  /* A depthwise 1×1 convolution, into which the plan fuses a following ReLU. */
+  c = gcut_graph_shape (b->graph, x).dims[1];
+  w_name = g_strdup_printf ("norm.%d.scale", i);
+  b_name = g_strdup_printf ("norm.%d.shift", i);
+  return gcut_conv2d (
+      b->graph, x,
+      gcut_param (b->graph, w_name, (GcutShape){ 4, { c, 1, 1, 1 } }, s->scale[i], NULL),
+      gcut_param (b->graph, b_name, (GcutShape){ 1, { c } }, s->shift[i], NULL), 1, 0,
+      (int)c);
+}
+
 /* x + IN(conv(reflpad(ReLU(IN(conv(reflpad(x))))))) */
 static GcutValue
-resblock (GcutNetwork *net, GcutGraph *graph, int index, GcutValue x)
+resblock (Builder *b, int index, GcutValue x)
 {
   g_autofree char *p1 = layer_prefix (index, "1");
   g_autofree char *p5 = layer_prefix (index, "5");
-  GcutValue h = gcut_pad (graph, x, GCUT_PAD_REFLECT, 1, 1, 1, 1);
-  h = gcut_layer_conv (net, graph, p1, h, 1, 0);
-  h = gcut_relu (graph, gcut_instance_norm (graph, h, GCUT_NONE, GCUT_NONE, IN_EPS));
-  h = gcut_pad (graph, h, GCUT_PAD_REFLECT, 1, 1, 1, 1);
-  h = gcut_layer_conv (net, graph, p5, h, 1, 0);
-  h = gcut_instance_norm (graph, h, GCUT_NONE, GCUT_NONE, IN_EPS);
-  return gcut_add (graph, x, h);
+  GcutValue h = gcut_pad (b->graph, x, GCUT_PAD_REFLECT, 1, 1, 1, 1);
+  h = norm (b, gcut_layer_conv (b->net, b->graph, p1, h, 1, 0));
+  if (b->stopped)
+    return h;
+  h = gcut_pad (b->graph, gcut_relu (b->graph, h), GCUT_PAD_REFLECT, 1, 1, 1, 1);
+  h = norm (b, gcut_layer_conv (b->net, b->graph, p5, h, 1, 0));
+  if (b->stopped)
+    return h;
+  return gcut_add (b->graph, x, h);
 }
 
 static GcutValue
-layer (GcutNetwork *net, GcutGraph *graph, const GcutLayer *l, int index, GcutValue x)
+layer (Builder *b, const GcutLayer *l, int index, GcutValue x)
 {
   g_autofree char *p = layer_prefix (index, NULL);
+  GcutGraph *graph = b->graph;
   switch (l->kind)
     {
     case GCUT_LAYER_REFLECT_PAD:
       return gcut_pad (graph, x, GCUT_PAD_REFLECT, l->pad, l->pad, l->pad, l->pad);
     case GCUT_LAYER_CONV:
-      return gcut_layer_conv (net, graph, p, x, l->stride, l->pad);
+      return gcut_layer_conv (b->net, graph, p, x, l->stride, l->pad);
     case GCUT_LAYER_CONV_T:
-      return gcut_layer_conv_transpose (net, graph, p, x, l->stride, l->pad, l->out_pad);
+      return gcut_layer_conv_transpose (b->net, graph, p, x, l->stride, l->pad,
+                                        l->out_pad);
     case GCUT_LAYER_NORM:
-      return gcut_instance_norm (graph, x, GCUT_NONE, GCUT_NONE, IN_EPS);
+      return norm (b, x);
     case GCUT_LAYER_RELU:
       return gcut_relu (graph, x);
     case GCUT_LAYER_LEAKY_RELU:
@@ -76,7 +117,7 @@ layer (GcutNetwork *net, GcutGraph *graph, const GcutLayer *l, int index, GcutVa
     case GCUT_LAYER_UP:
       return gcut_blur_up (graph, x);
     case GCUT_LAYER_RESBLOCK:
-      return resblock (net, graph, index, x);
+      return resblock (b, index, x);
     }
   g_assert_not_reached ();
 }
@@ -92,14 +133,25 @@ gcut_sequential_build (GcutNetwork *net, GcutGraph *graph, const GcutLayer *laye
                        int n_layers, GcutValue x, const int *tap_layers, int n_taps,
                        GcutValue *taps)
 {
+  Builder b = { net, graph };
   int last_tap = n_taps ? tap_layers[n_taps - 1] : -1;
   for (int i = 0; i < n_layers; i++)
     {
-      x = layer (net, graph, &layers[i], i, x);
+      x = layer (&b, &layers[i], i, x);
       for (int t = 0; t < n_taps; t++)
         if (tap_layers[t] == i
             || (tap_layers[t] == i - 1 && i <= last_tap && in_place (layers[i].kind)))
           taps[t] = x;
     }
+  return x;
+}
+
+GcutValue
+gcut_sequential_build_range (GcutNetwork *net, GcutGraph *graph, const GcutLayer *layers,
+                             int first, int last, GcutValue x, const GcutNormStats *stats)
+{
+  Builder b = { net, graph, stats };
+  for (int i = first; i < last && !b.stopped; i++)
+    x = layer (&b, &layers[i], i, x);
   return x;
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <gcut/gcut-graph.h>
+#include <gcut/gcut-plan.h>
 
 G_BEGIN_DECLS
 
@@ -59,6 +60,44 @@ GcutValue gcut_resnet_generator_build (GcutNetwork *net, GcutGraph *graph, GcutV
                                        GcutValue *taps, gboolean encode_only);
 /* Channels of each tap. */
 int gcut_resnet_generator_tap_channels (const GcutNetwork *net, int tap);
+
+/* Translating a whole image of any size in tiles, with memory bounded by the
+ * tile size and results equal to one pass over the image (to float rounding):
+ * every instance norm uses the statistics of the whole image, found by running
+ * the network up to it over all tiles; the features between residual blocks go
+ * through a temporary file in g_get_tmp_dir().  Like a one-pass run, the image is
+ * first padded (edges replicated) to a multiple of 4, and to at least 8 so that
+ * tiny images work too. */
+
+/* Reads the RGB of the input rectangle (x, y, w, h), inside [0,width)×[0,height),
+ * as a (3, h, w) NCHW block in [-1, 1]. */
+typedef gboolean (*GcutImageReadFunc) (int x, int y, int w, int h, float *rgb,
+                                       gpointer data, GError **error);
+/* Receives the output RGB of a rectangle inside the image, (3, h, w) in [-1, 1]. */
+typedef gboolean (*GcutImageWriteFunc) (int x, int y, int w, int h, const float *rgb,
+                                        gpointer data, GError **error);
+/* fraction 0…1 of the whole job; return FALSE to cancel (error
+ * G_IO_ERROR_CANCELLED). */
+typedef gboolean (*GcutProgressFunc) (double fraction, gpointer data);
+
+typedef struct
+{
+  int width, height;   /* the image, ≥ 1 each */
+  int tile_size;       /* output tile edge in pixels (rounded up to a multiple of
+                        * 4); 0 = automatic: the whole image when it fits the
+                        * memory budget, else the largest tile that does */
+  gsize memory_budget; /* bytes of plan working memory; 0 = 512 MiB */
+  GcutPrecision precision;
+  GcutImageReadFunc read;
+  GcutImageWriteFunc write;
+  GcutProgressFunc progress; /* may be NULL */
+  gpointer data;
+  gsize *arena_bytes; /* may be NULL; receives the largest plan working memory */
+} GcutGeneratorRun;
+
+/* Runs G over the image of run on backend (NULL: the CPU). */
+gboolean gcut_resnet_generator_run (GcutNetwork *G, GcutBackend *backend,
+                                    const GcutGeneratorRun *run, GError **error);
 
 /* PatchGAN discriminator (NLayerDiscriminator). */
 typedef struct

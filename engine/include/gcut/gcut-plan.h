@@ -67,5 +67,8 @@ gboolean gcut_plan_get_grad (GcutPlan *plan, GcutValue input, float *data,
 
 /* Bytes of the intermediate arena, for tests and memory reports. */
 gsize gcut_plan_arena_size (const GcutPlan *plan);
+/* All the working memory the plan holds: the arena and the kernels' shared
+ * scratch (large for Winograd convolutions), for memory budgets. */
+gsize gcut_plan_memory_size (const GcutPlan *plan);
 
 G_END_DECLS

@@ -1,0 +1,268 @@
+/* Tiled whole-image generator runs match one pass over the image. */
+#include <math.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <gio/gio.h>
+
+#include "test-util.h"
+
+typedef struct
+{
+  int width, height;
+  const float *input; /* (3, height, width) */
+  float *output;
+  double last_fraction;
+  int n_progress, cancel_at; /* cancel at that report (0: never) */
+  gboolean fail_read;
+} Io;
+
+static gboolean
+read_rgb (int x, int y, int w, int h, float *rgb, gpointer data, GError **error)
+{
+  Io *io = data;
+  g_assert_true (x >= 0 && y >= 0 && w >= 1 && h >= 1);
+  g_assert_true (x + w <= io->width && y + h <= io->height);
+  if (io->fail_read)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "no reading");
+      return FALSE;
+    }
+  for (int c = 0; c < 3; c++)
+    for (int r = 0; r < h; r++)
+      memcpy (rgb + ((gsize)c * h + r) * w,
+              io->input + ((gsize)c * io->height + y + r) * io->width + x,
+              w * sizeof (float));
+  return TRUE;
+}
+
+static gboolean
+write_rgb (int x, int y, int w, int h, const float *rgb, gpointer data, GError **error)
+{
+  Io *io = data;
+  g_assert_true (x >= 0 && y >= 0 && w >= 1 && h >= 1);
+  g_assert_true (x + w <= io->width && y + h <= io->height);
+  for (int c = 0; c < 3; c++)
+    for (int r = 0; r < h; r++)
+      memcpy (io->output + ((gsize)c * io->height + y + r) * io->width + x,
+              rgb + ((gsize)c * h + r) * w, w * sizeof (float));
+  return TRUE;
+}
+
+static gboolean
+progress (double fraction, gpointer data)
+{
+  Io *io = data;
+  g_assert_cmpfloat (fraction, >=, io->last_fraction);
+  g_assert_cmpfloat (fraction, <=, 1.0);
+  io->last_fraction = fraction;
+  return ++io->n_progress != io->cancel_at;
+}
+
+/* Smooth structure (a few random waves per channel) with a little noise. */
+static float *
+test_image (int width, int height, guint32 seed)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  float *p = g_new (float, 3 * (gsize)width * height);
+  for (int c = 0; c < 3; c++)
+    {
+      double f[4][3];
+      for (int k = 0; k < 4; k++)
+        for (int i = 0; i < 3; i++)
+          f[k][i] = g_rand_double_range (rand, i < 2 ? -0.15 : 0, i < 2 ? 0.15 : 6.3);
+      for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++)
+          {
+            double v = 0.1 * g_rand_double_range (rand, -1, 1);
+            for (int k = 0; k < 4; k++)
+              v += 0.22 * sin (f[k][0] * x + f[k][1] * y + f[k][2]);
+            p[((gsize)c * height + y) * width + x] = CLAMP (v, -1, 1);
+          }
+    }
+  return p;
+}
+
+/* The reference: one plan over the image padded (edges replicated) to a
+ * multiple of 4, at least 8. */
+static float *
+one_pass (GcutNetwork *G, const float *input, int width, int height)
+{
+  int pw = MAX ((width + 3) / 4 * 4, 8), ph = MAX ((height + 3) / 4 * 4, 8);
+  g_autoptr (GcutGraph) graph = gcut_graph_new ();
+  g_autoptr (GcutPlan) plan = NULL;
+  g_autofree float *padded = g_new (float, 3 * (gsize)pw * ph);
+  float *out = g_new (float, 3 * (gsize)width * height);
+  GcutValue x, y;
+
+  for (int c = 0; c < 3; c++)
+    for (int r = 0; r < ph; r++)
+      for (int i = 0; i < pw; i++)
+        padded[((gsize)c * ph + r) * pw + i]
+            = input[((gsize)c * height + MIN (r, height - 1)) * width
+                    + MIN (i, width - 1)];
+  x = gcut_input (graph, "image", gc_shape4 (1, 3, ph, pw));
+  y = gcut_resnet_generator_build (G, graph, x, NULL, FALSE);
+  plan = gcut_plan_new (graph, gcut_backend_cpu (),
+                        &(GcutPlanSpec){ .outputs = &y, .n_outputs = 1 }, NULL);
+  g_assert_nonnull (plan);
+  g_assert_true (gcut_plan_set_input (plan, x, padded, NULL));
+  g_assert_true (gcut_plan_forward (plan, NULL));
+  g_assert_true (gcut_plan_get_output (plan, y, padded, NULL));
+  for (int c = 0; c < 3; c++)
+    for (int r = 0; r < height; r++)
+      memcpy (out + ((gsize)c * height + r) * width, padded + ((gsize)c * ph + r) * pw,
+              width * sizeof (float));
+  return out;
+}
+
+typedef struct
+{
+  int width, height, tile;
+  int ngf, n_blocks;
+  gboolean antialias, antialias_up;
+  gsize budget;
+} Case;
+
+static void
+check_case (gconstpointer data)
+{
+  const Case *k = data;
+  GcutResnetGeneratorConfig config
+      = { k->ngf, k->n_blocks, k->antialias, k->antialias_up };
+  g_autoptr (GcutNetwork) G = gcut_resnet_generator_new (&config);
+  g_autofree float *input = test_image (k->width, k->height, k->width * 7 + k->height);
+  g_autofree float *ref = NULL;
+  g_autofree float *out = g_new0 (float, 3 * (gsize)k->width * k->height);
+  g_autoptr (GError) error = NULL;
+  Io io = { k->width, k->height, input, out };
+  GcutGeneratorRun run = { k->width, k->height, k->tile,  k->budget, GCUT_PRECISION_EXACT,
+                           read_rgb, write_rgb, progress, &io };
+  double worst = 0, range = 0;
+
+  gcut_network_init_xavier (G, 0.02f, 5 + k->ngf);
+  ref = one_pass (G, input, k->width, k->height);
+  g_assert_true (gcut_resnet_generator_run (G, NULL, &run, &error));
+  g_assert_no_error (error);
+  for (gsize i = 0; i < 3 * (gsize)k->width * k->height; i++)
+    {
+      worst = MAX (worst, fabs (out[i] - ref[i]));
+      range = MAX (range, fabs (ref[i]));
+    }
+  g_test_message ("%d×%d, tile %d, ngf %d, %d blocks, antialias %d/%d: max |tiled − "
+                  "one pass| = %.3g (outputs up to %.3g), %d progress reports",
+                  k->width, k->height, k->tile, k->ngf, k->n_blocks, k->antialias,
+                  k->antialias_up, worst, range, io.n_progress);
+  g_print ("# %s: max abs diff %.3g\n", g_test_get_path (), worst);
+  g_assert_cmpfloat (worst, <=, 1e-3);
+  if (k->width * k->height > 1)
+    g_assert_cmpfloat (range, >, 1e-3);
+  g_assert_cmpfloat (io.last_fraction, ==, 1.0);
+  /* Tiled runs report once per tile and pass; one-pass runs once. */
+  if (k->budget || MAX (k->width, k->height) > 2 * k->tile)
+    g_assert_cmpint (io.n_progress, >, 1);
+}
+
+static const Case cases[] = {
+  { 200, 136, 64, 8, 2, TRUE, TRUE },
+  { 200, 136, 64, 12, 3, FALSE, FALSE },
+  { 131, 97, 64, 16, 2, TRUE, FALSE },
+  { 131, 97, 64, 8, 3, FALSE, TRUE },
+  { 131, 97, 64, 8, 0, TRUE, TRUE },
+  { 3, 200, 64, 8, 2, TRUE, TRUE },
+  { 1, 1, 64, 8, 2, FALSE, FALSE },
+  /* Automatic tiles under a budget too small for the whole image. */
+  { 200, 136, 0, 8, 2, TRUE, TRUE, 3 << 20 },
+};
+
+static GcutNetwork *
+small_generator (void)
+{
+  GcutResnetGeneratorConfig config = { 8, 2, TRUE, TRUE };
+  GcutNetwork *G = gcut_resnet_generator_new (&config);
+  gcut_network_init_xavier (G, 0.02f, 3);
+  return G;
+}
+
+static gboolean
+run_small (GcutNetwork *G, Io *io, GError **error)
+{
+  GcutGeneratorRun run = { io->width, io->height, 64,       0, GCUT_PRECISION_EXACT,
+                           read_rgb,  write_rgb,  progress, io };
+  return gcut_resnet_generator_run (G, NULL, &run, error);
+}
+
+static void
+test_cancel (void)
+{
+  g_autoptr (GcutNetwork) G = small_generator ();
+  g_autofree float *input = test_image (200, 136, 1);
+  g_autofree float *out = g_new0 (float, 3 * 200 * 136);
+  g_autoptr (GError) error = NULL;
+  Io io = { 200, 136, input, out, .cancel_at = 5 };
+
+  g_assert_false (run_small (G, &io, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (io.n_progress, ==, 5);
+}
+
+static void
+test_read_error (void)
+{
+  g_autoptr (GcutNetwork) G = small_generator ();
+  g_autofree float *input = test_image (200, 136, 1);
+  g_autofree float *out = g_new0 (float, 3 * 200 * 136);
+  g_autoptr (GError) error = NULL;
+  Io io = { 200, 136, input, out, .fail_read = TRUE };
+
+  g_assert_false (run_small (G, &io, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  io.width = io.height = 1;
+  g_clear_error (&error);
+  g_assert_false (run_small (G, &io, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+}
+
+/* A file size limit below what the features need reads as a full disk. */
+static void
+test_no_space (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GcutNetwork) G = small_generator ();
+      g_autofree float *input = test_image (200, 136, 1);
+      g_autofree float *out = g_new0 (float, 3 * 200 * 136);
+      g_autoptr (GError) error = NULL;
+      Io io = { 200, 136, input, out };
+      struct rlimit limit = { 4096, 4096 };
+
+      signal (SIGXFSZ, SIG_IGN);
+      g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+      g_assert_false (run_small (G, &io, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+      g_assert_nonnull (strstr (error->message, "no space left in "));
+      g_assert_nonnull (strstr (error->message, "200×136 image"));
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const Case *k = &cases[i];
+      g_autofree char *path = g_strdup_printf (
+          "/generator-tiled/%dx%d-tile%d-ngf%d-blocks%d-%s%s", k->width, k->height,
+          k->tile, k->ngf, k->n_blocks, k->antialias ? "blur" : "strided",
+          k->antialias_up ? "-blurup" : "-convt");
+      g_test_add_data_func (path, k, check_case);
+    }
+  g_test_add_func ("/generator-tiled/cancel", test_cancel);
+  g_test_add_func ("/generator-tiled/read-error", test_read_error);
+  g_test_add_func ("/generator-tiled/no-space", test_no_space);
+  return g_test_run ();
+}
