@@ -1,0 +1,60 @@
+/* gegl-cut operations: what the gcut:* operations share. */
+#pragma once
+
+#include <glib/gi18n-lib.h>
+
+#include <gegl-plugin.h>
+#include <gegl.h>
+#include <gcut/gcut.h>
+
+G_BEGIN_DECLS
+
+/* The device property of every op: 0 auto, 1 cpu, 2 cuda. */
+GcutBackend *gcut_ops_backend (int device, GError **error);
+
+/* A trained generator (and its projection heads F when the file has them),
+ * loaded once and shared: models are cached by path, modification time and
+ * size, so an edited file is read again. */
+typedef struct _GcutOpsModel GcutOpsModel;
+
+GcutOpsModel *gcut_ops_model_get (const char *name_or_path, GError **error);
+/* Wraps networks made elsewhere (gcut:train); takes them. */
+GcutOpsModel *gcut_ops_model_new (GcutNetwork *G, GcutNetwork *F);
+GcutOpsModel *gcut_ops_model_ref (GcutOpsModel *model);
+void gcut_ops_model_unref (GcutOpsModel *model);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcutOpsModel, gcut_ops_model_unref)
+GcutNetwork *gcut_ops_model_generator (GcutOpsModel *model);
+GcutNetwork *gcut_ops_model_heads (GcutOpsModel *model); /* NULL without F */
+
+/* R'G'B'A float of the whole input box, as the engine's NCHW RGB in [-1, 1].
+ * NaN becomes 0 and values are clamped to [0, 1] first: the networks were
+ * trained on display-referred pixels, and one NaN would otherwise reach every
+ * pixel through the instance norms' whole-image statistics. */
+void gcut_ops_rgba_to_rgb (const float *rgba, gsize n_pixels, gsize plane, float *rgb);
+
+/* Runs G over input (its whole box) into output, alpha carried through;
+ * progress goes to op between from and to (0…1). */
+gboolean gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *backend,
+                             int tile_size, GeglBuffer *input, GeglBuffer *output,
+                             const GeglRectangle *box, double from, double to,
+                             GError **error);
+
+/* A failed run: the reason goes to *error_field (the op's "error" property,
+ * which GIMP shows and the plug-in reads) and to a warning on the console, and
+ * the input is passed through unchanged. */
+void gcut_ops_fail (GeglOperation *op, char **error_field, const GError *error,
+                    GeglBuffer *input, GeglBuffer *output, const GeglRectangle *box);
+/* A successful run clears the error. */
+void gcut_ops_clear_error (char **error_field);
+
+/* The largest image the ops process, in pixels: beyond it a run would take
+ * hours and the temporary features hundreds of gigabytes. */
+#define GCUT_OPS_MAX_PIXELS (G_GINT64_CONSTANT (1) << 30)
+
+/* The region every op needs: the whole input however little is asked for,
+ * except for images over the limit, where only roi is passed through. */
+GeglRectangle gcut_ops_whole_input (GeglOperation *op, const GeglRectangle *roi);
+/* FALSE, with the error, when op's input is over the limit. */
+gboolean gcut_ops_check_size (GeglOperation *op, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,151 @@
+/* gegl-cut operations: pixels between GEGL buffers and the generator. */
+#include <math.h>
+#include <stdio.h>
+
+#include "gcut-ops.h"
+
+#define RGBA "R'G'B'A float"
+
+GcutBackend *
+gcut_ops_backend (int device, GError **error)
+{
+  static const char *const names[] = { "auto", "cpu", "cuda" };
+  g_autofree char *reason = NULL;
+  GcutBackend *backend = gcut_backend_get (names[CLAMP (device, 0, 2)], &reason, error);
+  if (!backend)
+    g_prefix_error (error, _ ("The CUDA GPU cannot be used (choose Automatic or CPU): "));
+  return backend;
+}
+
+void
+gcut_ops_rgba_to_rgb (const float *rgba, gsize n_pixels, gsize plane, float *rgb)
+{
+  for (gsize i = 0; i < n_pixels; i++)
+    for (int c = 0; c < 3; c++)
+      {
+        float v = rgba[4 * i + c];
+        v = isnan (v) ? 0.f : CLAMP (v, 0.f, 1.f);
+        rgb[c * plane + i] = 2.f * v - 1.f;
+      }
+}
+
+typedef struct
+{
+  GeglOperation *op;
+  GeglBuffer *input, *output;
+  GeglRectangle box;
+  double from, to;
+} Transfer;
+
+static gboolean
+read_rgb (int x, int y, int w, int h, float *rgb, gpointer data, GError **error)
+{
+  Transfer *t = data;
+  GeglRectangle r = { t->box.x + x, t->box.y + y, w, h };
+  g_autofree float *rgba = g_try_new (float, (gsize)w *h * 4);
+
+  if (!rgba)
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                   _ ("Not enough memory for a %d×%d tile"), w, h);
+      return FALSE;
+    }
+  gegl_buffer_get (t->input, &r, 1.0, babl_format (RGBA), rgba, GEGL_AUTO_ROWSTRIDE,
+                   GEGL_ABYSS_CLAMP);
+  gcut_ops_rgba_to_rgb (rgba, (gsize)w * h, (gsize)w * h, rgb);
+  return TRUE;
+}
+
+/* The alpha of the output is the input's, read again per tile rather than
+ * kept for the whole image. */
+static gboolean
+write_rgb (int x, int y, int w, int h, const float *rgb, gpointer data, GError **error)
+{
+  Transfer *t = data;
+  GeglRectangle r = { t->box.x + x, t->box.y + y, w, h };
+  gsize n = (gsize)w * h;
+  g_autofree float *rgba = g_try_new (float, n * 4);
+
+  if (!rgba)
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                   _ ("Not enough memory for a %d×%d tile"), w, h);
+      return FALSE;
+    }
+  gegl_buffer_get (t->input, &r, 1.0, babl_format (RGBA), rgba, GEGL_AUTO_ROWSTRIDE,
+                   GEGL_ABYSS_CLAMP);
+  for (gsize i = 0; i < n; i++)
+    for (int c = 0; c < 3; c++)
+      rgba[4 * i + c] = CLAMP (0.5f * (rgb[c * n + i] + 1.f), 0.f, 1.f);
+  gegl_buffer_set (t->output, &r, 0, babl_format (RGBA), rgba, GEGL_AUTO_ROWSTRIDE);
+  return TRUE;
+}
+
+static gboolean
+progress (double fraction, gpointer data)
+{
+  Transfer *t = data;
+  gegl_operation_progress (t->op, t->from + (t->to - t->from) * fraction,
+                           _ ("Translating"));
+  return TRUE;
+}
+
+gboolean
+gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *backend,
+                    int tile_size, GeglBuffer *input, GeglBuffer *output,
+                    const GeglRectangle *box, double from, double to, GError **error)
+{
+  Transfer t = { op, input, output, *box, from, to };
+  GcutGeneratorRun run = {
+    .width = box->width,
+    .height = box->height,
+    .tile_size = tile_size,
+    .precision = GCUT_PRECISION_FAST,
+    .read = read_rgb,
+    .write = write_rgb,
+    .progress = progress,
+    .data = &t,
+  };
+  return gcut_resnet_generator_run (G, backend, &run, error);
+}
+
+void
+gcut_ops_fail (GeglOperation *op, char **error_field, const GError *error,
+               GeglBuffer *input, GeglBuffer *output, const GeglRectangle *box)
+{
+  g_free (*error_field);
+  *error_field = g_strdup (error->message);
+  g_printerr ("%s: %s\n", gegl_operation_get_name (op), error->message);
+  gegl_buffer_copy (input, box, GEGL_ABYSS_NONE, output, box);
+}
+
+void
+gcut_ops_clear_error (char **error_field)
+{
+  g_free (*error_field);
+  *error_field = g_strdup ("");
+}
+
+GeglRectangle
+gcut_ops_whole_input (GeglOperation *op, const GeglRectangle *roi)
+{
+  const GeglRectangle *in = gegl_operation_source_get_bounding_box (op, "input");
+  if (!in)
+    return (GeglRectangle){ 0 };
+  if ((gint64)in->width * in->height > GCUT_OPS_MAX_PIXELS && roi)
+    return *roi;
+  return *in;
+}
+
+gboolean
+gcut_ops_check_size (GeglOperation *op, GError **error)
+{
+  GeglRectangle whole = gcut_ops_whole_input (op, NULL);
+  const GeglRectangle *box = &whole;
+  if ((gint64)box->width * box->height <= GCUT_OPS_MAX_PIXELS)
+    return TRUE;
+  g_set_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
+               _ ("The image is too large: %d×%d pixels, the limit is %d megapixels"),
+               box->width, box->height, (int)(GCUT_OPS_MAX_PIXELS >> 20));
+  return FALSE;
+}

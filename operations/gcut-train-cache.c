@@ -1,0 +1,147 @@
+/* gegl-cut operations: finished gcut:train runs, kept per inputs and settings. */
+#include <string.h>
+
+#include <gcp/gcp-model-file.h>
+
+#include "gcut-train-cache.h"
+
+struct _GcutTrainResult
+{
+  gint ref_count;
+  char *key;
+  GcutNetwork *G, *F;
+  GcpGeneratorConfig architecture;
+  char *recipe_json, *training_json;
+};
+
+/* Two results: the run being tuned and the one before, to compare. */
+#define CACHE_SIZE 2
+
+static GMutex cache_lock;
+static GcutTrainResult *cache[CACHE_SIZE];
+
+static void
+copy_params (GcutNetwork *to, GcutNetwork *from)
+{
+  gsize n_to, n_from;
+  float *dst = gcut_network_data (to, &n_to);
+  const float *src = gcut_network_data (from, &n_from);
+  g_assert (n_to == n_from);
+  memcpy (dst, src, n_to * sizeof (float));
+}
+
+GcutTrainResult *
+gcut_train_result_new (GctTrainer *trainer, const char *key)
+{
+  const GcpRecipe *recipe = gct_trainer_recipe (trainer);
+  GcutNetwork *G = gct_trainer_generator (trainer);
+  GcutTrainResult *r = g_new0 (GcutTrainResult, 1);
+  int channels[GCUT_GENERATOR_N_TAPS];
+
+  r->ref_count = 1;
+  r->key = g_strdup (key);
+  r->architecture = recipe->generator;
+  r->G = gcp_generator_new (&recipe->generator, NULL);
+  copy_params (r->G, G);
+  for (int t = 0; t < GCUT_GENERATOR_N_TAPS; t++)
+    channels[t] = gcut_resnet_generator_tap_channels (G, t);
+  r->F = gcut_patch_heads_new (channels, GCUT_GENERATOR_N_TAPS, recipe->heads.nc);
+  copy_params (r->F, gct_trainer_heads (trainer));
+  r->recipe_json = gcp_recipe_to_json (recipe);
+  r->training_json = gct_trainer_training_json (trainer);
+  return r;
+}
+
+static GcutTrainResult *
+result_ref (GcutTrainResult *r)
+{
+  g_atomic_int_inc (&r->ref_count);
+  return r;
+}
+
+void
+gcut_train_result_unref (GcutTrainResult *r)
+{
+  if (!r || !g_atomic_int_dec_and_test (&r->ref_count))
+    return;
+  gcut_network_free (r->G);
+  gcut_network_free (r->F);
+  g_free (r->key);
+  g_free (r->recipe_json);
+  g_free (r->training_json);
+  g_free (r);
+}
+
+GcutNetwork *
+gcut_train_result_generator (GcutTrainResult *r)
+{
+  return r->G;
+}
+
+gboolean
+gcut_train_result_save (GcutTrainResult *r, const char *path, GError **error)
+{
+  return gcp_model_save (path, r->G, &r->architecture, r->recipe_json, r->training_json,
+                         NULL, r->F, error);
+}
+
+/* Row strips keep the digest's memory small on huge images. */
+static void
+digest_pixels (GChecksum *sum, GeglBuffer *buffer)
+{
+  const GeglRectangle *box = gegl_buffer_get_extent (buffer);
+  int rows = MAX (1, (1 << 20) / MAX (box->width, 1));
+  g_autofree float *strip = g_new (float, (gsize)box->width *rows * 4);
+
+  g_checksum_update (sum, (const guchar *)box, sizeof *box);
+  for (int y = 0; y < box->height; y += rows)
+    {
+      GeglRectangle r = { box->x, box->y + y, box->width, MIN (rows, box->height - y) };
+      gegl_buffer_get (buffer, &r, 1.0, babl_format ("R'G'B'A float"), strip,
+                       GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+      g_checksum_update (sum, (const guchar *)strip,
+                         (gsize)r.width * r.height * 4 * sizeof (float));
+    }
+}
+
+char *
+gcut_train_key (GeglBuffer *content, GeglBuffer *style, const char *recipe_name,
+                int steps, int seed, const char *device, GError **error)
+{
+  g_autoptr (GcpRecipe) recipe = gcp_recipe_load (recipe_name, error);
+  g_autoptr (GChecksum) sum = NULL;
+  g_autofree char *recipe_json = NULL, *settings = NULL;
+
+  if (!recipe)
+    return NULL;
+  recipe_json = gcp_recipe_to_json (recipe);
+  settings = g_strdup_printf ("%d %d %s", steps, seed, device);
+  sum = g_checksum_new (G_CHECKSUM_SHA256);
+  digest_pixels (sum, content);
+  digest_pixels (sum, style);
+  g_checksum_update (sum, (const guchar *)recipe_json, -1);
+  g_checksum_update (sum, (const guchar *)settings, -1);
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+GcutTrainResult *
+gcut_train_cache_lookup (const char *key)
+{
+  GcutTrainResult *found = NULL;
+  g_mutex_lock (&cache_lock);
+  for (int i = 0; i < CACHE_SIZE && !found; i++)
+    if (cache[i] && !strcmp (cache[i]->key, key))
+      found = result_ref (cache[i]);
+  g_mutex_unlock (&cache_lock);
+  return found;
+}
+
+void
+gcut_train_cache_insert (GcutTrainResult *r)
+{
+  g_mutex_lock (&cache_lock);
+  gcut_train_result_unref (cache[CACHE_SIZE - 1]);
+  memmove (cache + 1, cache, (CACHE_SIZE - 1) * sizeof *cache);
+  cache[0] = result_ref (r);
+  g_mutex_unlock (&cache_lock);
+}

@@ -1,0 +1,25 @@
+/* gegl-cut operations: what gcut:train keeps of a finished run, and the cache
+ * that spares previews from training twice. */
+#pragma once
+
+#include <gct-trainer.h>
+
+#include "gcut-ops.h"
+
+typedef struct _GcutTrainResult GcutTrainResult;
+
+/* Copies the trained networks and the model's metadata out of trainer. */
+GcutTrainResult *gcut_train_result_new (GctTrainer *trainer, const char *key);
+void gcut_train_result_unref (GcutTrainResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcutTrainResult, gcut_train_result_unref)
+GcutNetwork *gcut_train_result_generator (GcutTrainResult *result);
+/* Writes the model file (atomically), as gcut-train would. */
+gboolean gcut_train_result_save (GcutTrainResult *result, const char *path,
+                                 GError **error);
+
+/* A digest of the pixels of both inputs and of the settings that change the
+ * result (the recipe's text, not its name, so an edited recipe file counts). */
+char *gcut_train_key (GeglBuffer *content, GeglBuffer *style, const char *recipe,
+                      int steps, int seed, const char *device, GError **error);
+GcutTrainResult *gcut_train_cache_lookup (const char *key);
+void gcut_train_cache_insert (GcutTrainResult *result);

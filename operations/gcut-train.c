@@ -1,0 +1,259 @@
+/* gcut:train — trains a contrastive translator on the input (the content
+ * photo) and the aux input (the style painting), then shows the input
+ * translated.  Training runs only while "run" is on, and a result is kept per
+ * inputs and settings, so redrawing a preview never trains again. */
+#include "gcut-ops.h"
+
+#ifdef GEGL_PROPERTIES
+
+/* clang-format off */
+enum_start (gcut_train_device)
+  enum_value (GCUT_TRAIN_DEVICE_AUTO, "auto", N_("Automatic"))
+  enum_value (GCUT_TRAIN_DEVICE_CPU, "cpu", N_("CPU"))
+  enum_value (GCUT_TRAIN_DEVICE_CUDA, "cuda", N_("CUDA GPU"))
+enum_end (GcutTrainDevice)
+
+property_boolean (run, _("Train"), FALSE)
+  description (_("Off: the input passes through. On: train (once for these "
+                 "images and settings) and show the translated input"))
+
+property_string (recipe, _("Recipe"), "cut-cpu")
+  description (_("A shipped recipe (cut-cpu, cut, fastcut, hdce-src, monce, …) or "
+                 "a recipe file"))
+
+property_int (steps, _("Steps"), 0)
+  description (_("Training steps; 0 uses the recipe's"))
+  value_range (0, 10000000)
+  ui_range (0, 20000)
+
+property_int (seed, _("Seed"), -1)
+  description (_("Random seed; -1 uses the recipe's"))
+  value_range (-1, G_MAXINT)
+
+property_enum (device, _("Device"), GcutTrainDevice, gcut_train_device,
+               GCUT_TRAIN_DEVICE_AUTO)
+  description (_("Where the networks train; Automatic uses a CUDA GPU when there is one"))
+
+property_file_path (model, _("Save model as"), "")
+  description (_("Where the trained model is written (a .safetensors file); empty "
+                 "keeps it only in memory"))
+
+property_string (error, _("Error"), "")
+  description (_("Why the last run failed; empty when it worked"))
+  ui_meta ("error", "true")
+/* clang-format on */
+
+#else
+
+#define GEGL_OP_COMPOSER
+#define GEGL_OP_NAME gcut_train
+/* clang-format off */
+#define GEGL_OP_C_SOURCE gcut-train.c
+/* clang-format on */
+
+#include "gegl-op.h"
+#include <math.h>
+#include <gct-trainer.h>
+
+#include "gcut-train-cache.h"
+
+static void
+prepare (GeglOperation *operation)
+{
+  const Babl *format = babl_format ("R'G'B'A float");
+  gegl_operation_set_format (operation, "input", format);
+  gegl_operation_set_format (operation, "aux", format);
+  gegl_operation_set_format (operation, "output", format);
+}
+
+static GeglRectangle
+get_bounding_box (GeglOperation *operation)
+{
+  return gcut_ops_whole_input (operation, NULL);
+}
+
+static GeglRectangle
+get_required_for_output (GeglOperation *operation, const gchar *input_pad,
+                         const GeglRectangle *roi)
+{
+  const GeglRectangle *box
+      = gegl_operation_source_get_bounding_box (operation, input_pad);
+  return box ? *box : (GeglRectangle){ 0 };
+}
+
+static GeglRectangle
+get_whole (GeglOperation *operation, const GeglRectangle *roi)
+{
+  return gcut_ops_whole_input (operation, roi);
+}
+
+static GeglRectangle
+get_invalidated_by_change (GeglOperation *operation, const gchar *input_pad,
+                           const GeglRectangle *region)
+{
+  return gcut_ops_whole_input (operation, region);
+}
+
+static GctImage *
+read_image (GeglBuffer *buffer, GError **error)
+{
+  const GeglRectangle *box = gegl_buffer_get_extent (buffer);
+  GctImage *image;
+
+  if (box->width < 1 || box->height < 1)
+    {
+      g_set_error_literal (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
+                           _ ("The style image (aux input) is empty"));
+      return NULL;
+    }
+  image = g_new0 (GctImage, 1);
+  image->width = box->width;
+  image->height = box->height;
+  image->rgba = g_try_new (float, (gsize)box->width * box->height * 4);
+  if (!image->rgba)
+    {
+      gct_image_free (image);
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                   _ ("Not enough memory for a %d×%d image"), box->width, box->height);
+      return NULL;
+    }
+  gegl_buffer_get (buffer, box, 1.0, babl_format ("R'G'B'A float"), image->rgba,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  /* The same sanitizing as translation, so NaN never reaches the losses. */
+  for (gsize i = 0; i < (gsize)box->width * box->height * 4; i++)
+    image->rgba[i] = isnan (image->rgba[i]) ? 0.f : CLAMP (image->rgba[i], 0.f, 1.f);
+  return image;
+}
+
+typedef struct
+{
+  GeglOperation *op;
+  char *text;
+} Progress;
+
+static gboolean
+on_progress (const GctProgress *p, gpointer data)
+{
+  Progress *progress = data;
+  g_free (progress->text);
+  /* Steps are at most 10 million (the property's range). */
+  progress->text
+      = g_strdup_printf (_ ("Training: step %d of %d"), (int)p->step, (int)p->total);
+  /* Translating the input afterwards is the last few percent. */
+  gegl_operation_progress (progress->op, 0.95 * p->step / MAX (p->total, 1),
+                           progress->text);
+  return TRUE;
+}
+
+static GcutTrainResult *
+train (GeglOperation *operation, GeglBuffer *input, GeglBuffer *aux, const char *key,
+       GcutBackend *backend, GError **error)
+{
+  GeglProperties *o = GEGL_PROPERTIES (operation);
+  g_autoptr (GcpRecipe) recipe = gcp_recipe_load (o->recipe, error);
+  g_autoptr (GctImage) content = NULL, style = NULL;
+  g_autoptr (GctTrainer) trainer = NULL;
+  Progress progress = { operation, NULL };
+  gboolean ok;
+
+  if (!recipe || !(content = read_image (input, error))
+      || !(style = read_image (aux, error)))
+    return NULL;
+  if (o->steps > 0)
+    gcp_recipe_set_steps (recipe, o->steps);
+  if (o->seed >= 0)
+    recipe->seed = o->seed;
+  trainer = gct_trainer_new (recipe, content, style, backend, error);
+  if (!trainer)
+    return NULL;
+  gct_trainer_set_progress (trainer, on_progress, &progress);
+  ok = gct_trainer_run (trainer, 0, error);
+  g_free (progress.text);
+  return ok ? gcut_train_result_new (trainer, key) : NULL;
+}
+
+/* The cached result for these inputs and settings, else a new run. */
+static GcutTrainResult *
+find_or_train (GeglOperation *operation, GeglBuffer *input, GeglBuffer *aux,
+               GcutBackend **backend, GError **error)
+{
+  GeglProperties *o = GEGL_PROPERTIES (operation);
+  g_autofree char *key = NULL;
+  GcutTrainResult *trained;
+
+  if (!aux)
+    {
+      g_set_error_literal (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
+                           _ ("Connect a style image to the aux input"));
+      return NULL;
+    }
+  if (!(*backend = gcut_ops_backend (o->device, error)))
+    return NULL;
+  key = gcut_train_key (input, aux, o->recipe, o->steps, o->seed,
+                        gcut_backend_name (*backend), error);
+  if (!key)
+    return NULL;
+  trained = gcut_train_cache_lookup (key);
+  if (!trained && (trained = train (operation, input, aux, key, *backend, error)))
+    gcut_train_cache_insert (trained);
+  return trained;
+}
+
+static gboolean
+process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *aux, GeglBuffer *output,
+         const GeglRectangle *result, gint level)
+{
+  GeglProperties *o = GEGL_PROPERTIES (operation);
+  GeglRectangle box = gcut_ops_whole_input (operation, result);
+  g_autoptr (GcutTrainResult) trained = NULL;
+  g_autoptr (GError) error = NULL;
+  GcutBackend *backend = NULL;
+
+  if (!o->run)
+    {
+      gegl_buffer_copy (input, &box, GEGL_ABYSS_NONE, output, &box);
+      gcut_ops_clear_error (&o->error);
+      return TRUE;
+    }
+  if (gcut_ops_check_size (operation, &error))
+    trained = find_or_train (operation, input, aux, &backend, &error);
+  if (!trained || (*o->model && !gcut_train_result_save (trained, o->model, &error))
+      || !gcut_ops_translate (operation, gcut_train_result_generator (trained), backend,
+                              0, input, output, &box, 0.95, 1.0, &error))
+    {
+      gcut_ops_fail (operation, &o->error, error, input, output, &box);
+      return TRUE;
+    }
+  gcut_ops_clear_error (&o->error);
+  return TRUE;
+}
+
+static void
+gegl_op_class_init (GeglOpClass *klass)
+{
+  GeglOperationClass *operation_class = GEGL_OPERATION_CLASS (klass);
+  GeglOperationComposerClass *composer_class = GEGL_OPERATION_COMPOSER_CLASS (klass);
+
+  operation_class->prepare = prepare;
+  operation_class->get_bounding_box = get_bounding_box;
+  operation_class->get_required_for_output = get_required_for_output;
+  operation_class->get_invalidated_by_change = get_invalidated_by_change;
+  operation_class->get_cached_region = get_whole;
+  operation_class->threaded = FALSE;
+  composer_class->process = process;
+
+  /* clang-format off */
+  gegl_operation_class_set_keys (operation_class,
+    "name",            "gcut:train",
+    "title",           _("Train Contrastive Translation"),
+    "categories",      "artistic:generic",
+    "gimp:menu-path",  "<Image>/Filters/Artistic/Contrastive Translation",
+    "gimp:menu-label", _("Train on a Style Image…"),
+    "description",     _("Learns the style of the aux image (a painting) for the "
+                         "input (a photo) with contrastive unpaired translation, "
+                         "and shows the input translated"),
+    NULL);
+  /* clang-format on */
+}
+
+#endif

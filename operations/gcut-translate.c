@@ -1,0 +1,119 @@
+/* gcut:translate — applies a trained contrastive translator (a model file)
+ * to an image, in the style it learned. */
+#include "gcut-ops.h"
+
+#ifdef GEGL_PROPERTIES
+
+/* clang-format off */
+enum_start (gcut_translate_device)
+  enum_value (GCUT_TRANSLATE_DEVICE_AUTO, "auto", N_("Automatic"))
+  enum_value (GCUT_TRANSLATE_DEVICE_CPU, "cpu", N_("CPU"))
+  enum_value (GCUT_TRANSLATE_DEVICE_CUDA, "cuda", N_("CUDA GPU"))
+enum_end (GcutTranslateDevice)
+
+property_string (model, _("Model"), "starry-night")
+  description (_("A model file trained by gegl-cut, or the name of an installed model"))
+
+property_enum (device, _("Device"), GcutTranslateDevice, gcut_translate_device,
+               GCUT_TRANSLATE_DEVICE_AUTO)
+  description (_("Where the network runs; Automatic uses a CUDA GPU when there is one"))
+
+property_int (tile_size, _("Tile size"), 0)
+  description (_("Edge of the square tiles the image is processed in, in pixels; "
+                 "0 picks the largest that fits in memory. Results do not depend "
+                 "on it"))
+  value_range (0, 16384)
+  ui_range (0, 4096)
+
+property_int (seed, _("Seed"), 0)
+  description (_("Random seed for models whose generator uses noise"))
+  value_range (0, G_MAXINT)
+
+property_string (error, _("Error"), "")
+  description (_("Why the last run failed; empty when it worked"))
+  ui_meta ("error", "true")
+/* clang-format on */
+
+#else
+
+#define GEGL_OP_FILTER
+#define GEGL_OP_NAME gcut_translate
+/* clang-format off */
+#define GEGL_OP_C_SOURCE gcut-translate.c
+/* clang-format on */
+
+#include "gegl-op.h"
+
+static void
+prepare (GeglOperation *operation)
+{
+  const Babl *format = babl_format ("R'G'B'A float");
+  gegl_operation_set_format (operation, "input", format);
+  gegl_operation_set_format (operation, "output", format);
+}
+
+static GeglRectangle
+get_required_for_output (GeglOperation *operation, const gchar *input_pad,
+                         const GeglRectangle *roi)
+{
+  return gcut_ops_whole_input (operation, roi);
+}
+
+static GeglRectangle
+get_cached_region (GeglOperation *operation, const GeglRectangle *roi)
+{
+  return gcut_ops_whole_input (operation, roi);
+}
+
+static gboolean
+process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
+         const GeglRectangle *result, gint level)
+{
+  GeglProperties *o = GEGL_PROPERTIES (operation);
+  GeglRectangle box = gcut_ops_whole_input (operation, result);
+  g_autoptr (GcutOpsModel) model = NULL;
+  g_autoptr (GError) error = NULL;
+  GcutBackend *backend;
+
+  if (gcut_ops_check_size (operation, &error))
+    model = gcut_ops_model_get (o->model, &error);
+  backend = model ? gcut_ops_backend (o->device, &error) : NULL;
+  if (!backend
+      || !gcut_ops_translate (operation, gcut_ops_model_generator (model), backend,
+                              o->tile_size, input, output, &box, 0.0, 1.0, &error))
+    {
+      gcut_ops_fail (operation, &o->error, error, input, output, &box);
+      return TRUE;
+    }
+  gcut_ops_clear_error (&o->error);
+  return TRUE;
+}
+
+static void
+gegl_op_class_init (GeglOpClass *klass)
+{
+  GeglOperationClass *operation_class = GEGL_OPERATION_CLASS (klass);
+  GeglOperationFilterClass *filter_class = GEGL_OPERATION_FILTER_CLASS (klass);
+
+  operation_class->prepare = prepare;
+  operation_class->get_required_for_output = get_required_for_output;
+  operation_class->get_invalidated_by_change = get_required_for_output;
+  operation_class->get_cached_region = get_cached_region;
+  /* The engine parallelizes inside; the instance norms need the whole image. */
+  operation_class->threaded = FALSE;
+  filter_class->process = process;
+
+  /* clang-format off */
+  gegl_operation_class_set_keys (operation_class,
+    "name",            "gcut:translate",
+    "title",           _("Contrastive Translation"),
+    "categories",      "artistic:generic",
+    "gimp:menu-path",  "<Image>/Filters/Artistic/Contrastive Translation",
+    "gimp:menu-label", _("Apply Model…"),
+    "description",     _("Repaints the image in the style a contrastive "
+                         "translation model (CUT) learned from a painting"),
+    NULL);
+  /* clang-format on */
+}
+
+#endif
