@@ -87,7 +87,7 @@ typedef struct _GctTrainer GctTrainer;
 /* A fresh run (step 0) of recipe (copied) on the two images, on backend (NULL:
  * the CPU).  The networks are initialized from recipe->seed.  Fails with
  * GCT_TRAINER_ERROR_UNSUPPORTED for what this trainer cannot do (StyleGAN2-lite
- * networks, the R1 penalty), with the sampler's error for impossible crops, and
+ * networks), with the sampler's error for impossible crops, and
  * with the engine's error when a plan cannot be built. */
 GctTrainer *gct_trainer_new (const GcpRecipe *recipe, const GctImage *content,
                              const GctImage *style, GcutBackend *backend, GError **error);

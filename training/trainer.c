@@ -6,6 +6,7 @@
 
 #include "gct-adam.h"
 #include "gct-losses.h"
+#include "gct-r1.h"
 #include "gct-random.h"
 #include "gct-sampling.h"
 #include "gct-trainer.h"
@@ -22,6 +23,7 @@ G_DEFINE_QUARK (gct - trainer - error - quark, gct_trainer_error)
 enum
 {
   L_D,
+  L_R1, /* not a graph loss: gct_r1_apply, after D's backward */
   L_GAN,
   L_NCE_X,
   L_NCE_Y,
@@ -31,7 +33,7 @@ enum
   N_L
 };
 static const char *const loss_names[N_L]
-    = { "D", "G_GAN", "NCE_X", "NCE_Y", "SRC", "L1_idt", "G" };
+    = { "D", "R1", "G_GAN", "NCE_X", "NCE_Y", "SRC", "L1_idt", "G" };
 
 typedef struct
 {
@@ -62,6 +64,7 @@ struct _GctTrainer
   const char *names[N_L];
 
   StepPlan dplan, gplan;
+  GctR1 *r1; /* NULL without the R1 penalty */
   int tap_hw[NT], tap_w[NT], n_patches[NT];
 
   /* step buffers, allocated once */
@@ -103,6 +106,7 @@ gct_trainer_free (GctTrainer *t)
     return;
   step_plan_clear (&t->dplan);
   step_plan_clear (&t->gplan);
+  g_clear_pointer (&t->r1, gct_r1_free);
   g_clear_pointer (&t->G, gcut_network_free);
   g_clear_pointer (&t->D, gcut_network_free);
   g_clear_pointer (&t->F, gcut_network_free);
@@ -386,13 +390,6 @@ check_supported (const GcpRecipe *r, GError **error)
                    "in the engine yet");
       return FALSE;
     }
-  if (r->r1.weight > 0)
-    {
-      g_set_error (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_UNSUPPORTED,
-                   "losses.r1: the R1 penalty needs gradients of gradients, which the "
-                   "engine does not compute yet; set its weight to 0");
-      return FALSE;
-    }
   return TRUE;
 }
 
@@ -467,6 +464,7 @@ trainer_make (const GcpRecipe *recipe, const GctImage *content, const GctImage *
   t->use[L_NCE_Y] = r->nce.identity;
   t->use[L_SRC] = r->src.weight > 0;
   t->use[L_L1] = r->identity_l1.weight > 0;
+  t->use[L_R1] = r->r1.weight > 0;
   for (int i = 0; i < N_L; i++)
     if (t->use[i])
       {
@@ -480,6 +478,10 @@ trainer_make (const GcpRecipe *recipe, const GctImage *content, const GctImage *
 
   /* Plans; the tap shapes (hence P per tap) come from the D graph's G. */
   if (!build_d_plan (t, error))
+    return NULL;
+  if (t->use[L_R1]
+      && !(t->r1
+           = gct_r1_new (t->D, t->backend, t->batch, t->crop, GCT_R1_EPS, error)))
     return NULL;
   {
     g_autoptr (GcutGraph) g = gcut_graph_new ();
@@ -627,6 +629,17 @@ gct_trainer_step (GctTrainer *t, GError **error)
   if (!gcut_plan_set_seed (d->plan, d->loss[L_D], &one, error)
       || !gcut_plan_backward (d->plan, error))
     return FALSE;
+  /* R1 on the real crops every interval steps, its gradient times the
+   * interval (StyleGAN2's lazy regularization); between, the last value is
+   * reported. */
+  if (t->r1 && t->step % r->r1.interval == 0)
+    {
+      if (!gct_r1_apply (t->r1, t->ybuf, r->r1.weight, r->r1.interval, &t->values[L_R1],
+                         error))
+        return FALSE;
+      if (!isfinite (t->values[L_R1]))
+        return numeric_error (t, error, "the R1 penalty");
+    }
   gct_adam_step (t->adam_D, gcut_network_data (t->D, &n), gcut_network_grads (t->D, &n),
                  lr);
   if (!network_finite (t->D))

@@ -69,3 +69,12 @@ gcut_patchgan_build (GcutNetwork *net, GcutGraph *graph, GcutValue x)
   const PatchGan *d = gcut_network_config (net);
   return gcut_sequential_build (net, graph, d->layers, d->n_layers, x, NULL, 0, NULL);
 }
+
+GcutValue
+gcut_patchgan_build_hooked (GcutNetwork *net, GcutGraph *graph, GcutValue x,
+                            GcutActivationHook act, gpointer act_data)
+{
+  const PatchGan *d = gcut_network_config (net);
+  return gcut_sequential_build_hooked (net, graph, d->layers, d->n_layers, x, act,
+                                       act_data);
+}

@@ -33,6 +33,11 @@ GcutValue gcut_sequential_build (GcutNetwork *net, GcutGraph *graph,
                                  const GcutLayer *layers, int n_layers, GcutValue x,
                                  const int *tap_layers, int n_taps, GcutValue *taps);
 
+/* Runs layers [0, n_layers) with each LeakyReLU replaced by act. */
+GcutValue gcut_sequential_build_hooked (GcutNetwork *net, GcutGraph *graph,
+                                        const GcutLayer *layers, int n_layers, GcutValue x,
+                                        GcutActivationHook act, gpointer act_data);
+
 /* Instance norms whose statistics are already known, for running a network in
  * tiles.  Norms are counted from 0 in build order: norm i < n_fixed becomes the
  * per-channel affine x·scale[i] + shift[i] (C floats each, read at every run,

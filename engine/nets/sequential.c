@@ -43,6 +43,9 @@ typedef struct
   const GcutNormStats *stats; /* NULL: every norm computes its statistics */
   int n_norms;                /* norms built so far */
   gboolean stopped;
+  GcutActivationHook act; /* NULL: LeakyReLUs as they are */
+  gpointer act_data;
+  int n_acts; /* LeakyReLUs built so far */
 } Builder;
 
 static GcutValue
@@ -109,6 +112,8 @@ layer (Builder *b, const GcutLayer *l, int index, GcutValue x)
     case GCUT_LAYER_RELU:
       return gcut_relu (graph, x);
     case GCUT_LAYER_LEAKY_RELU:
+      if (b->act)
+        return b->act (graph, x, b->n_acts++, b->act_data);
       return gcut_leaky_relu (graph, x, 0.2f);
     case GCUT_LAYER_TANH:
       return gcut_tanh (graph, x);
@@ -143,6 +148,17 @@ gcut_sequential_build (GcutNetwork *net, GcutGraph *graph, const GcutLayer *laye
             || (tap_layers[t] == i - 1 && i <= last_tap && in_place (layers[i].kind)))
           taps[t] = x;
     }
+  return x;
+}
+
+GcutValue
+gcut_sequential_build_hooked (GcutNetwork *net, GcutGraph *graph, const GcutLayer *layers,
+                              int n_layers, GcutValue x, GcutActivationHook act,
+                              gpointer act_data)
+{
+  Builder b = { net, graph, .act = act, .act_data = act_data };
+  for (int i = 0; i < n_layers; i++)
+    x = layer (&b, &layers[i], i, x);
   return x;
 }
 

@@ -111,6 +111,14 @@ GcutNetwork *gcut_patchgan_new (const GcutPatchGanConfig *config);
 /* Logit map for an (N, 3, H, W) image (30×30 for 256²). */
 GcutValue gcut_patchgan_build (GcutNetwork *net, GcutGraph *graph, GcutValue x);
 
+/* Stands in for each LeakyReLU(0.2) of a network while it is built: called in
+ * build order (index from 0) with the activation's input, returns what the
+ * network continues with.  For linearizing D around a point (R1). */
+typedef GcutValue (*GcutActivationHook) (GcutGraph *graph, GcutValue x, int index,
+                                         gpointer data);
+GcutValue gcut_patchgan_build_hooked (GcutNetwork *net, GcutGraph *graph, GcutValue x,
+                                      GcutActivationHook act, gpointer act_data);
+
 /* CUT's projection heads F (PatchSampleF with MLPs): per tap l,
  * Linear(C_l, nc) → ReLU → Linear(nc, nc), then L2 normalization. */
 GcutNetwork *gcut_patch_heads_new (const int *tap_channels, int n_taps, int nc);
