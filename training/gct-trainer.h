@@ -117,6 +117,28 @@ const float *gct_trainer_loss_history (const GctTrainer *trainer, gint64 *n_step
 
 void gct_trainer_set_progress (GctTrainer *trainer, GctProgressFunc func,
                                gpointer user_data);
+/* What one step feeds its networks, for tests that replay a step elsewhere
+ * (tests/training/test-trainer-parity.c against a PyTorch trainer).  The
+ * arrays belong to the trainer and are valid during the call only. */
+typedef struct
+{
+  gint64 step; /* the step about to run, counted from 0 */
+  int batch, crop;
+  const float *x, *y; /* the crops, batch×3×crop×crop, before any flip */
+  gboolean flipped;   /* flip-equivariance: G translates both crops mirrored */
+  int n_patches[GCUT_GENERATOR_N_TAPS];
+  /* The sampled locations (h·W + w) of each tap, [0] for the x side, [1] for
+   * the y side (NULL without the identity term): the keys' locations in the
+   * source's taps, the queries' mirrored when flipped. */
+  const gint32 *idx[2][GCUT_GENERATOR_N_TAPS];
+} GctStepInputs;
+
+typedef void (*GctStepObserver) (const GctStepInputs *inputs, gpointer user_data);
+
+/* Called at each step once its crops and patch locations are drawn, before any
+ * network runs; NULL removes it. */
+void gct_trainer_set_step_observer (GctTrainer *trainer, GctStepObserver func,
+                                    gpointer user_data);
 /* A checkpoint is written to path every `every` steps (0: never) and when a
  * run is cancelled.  path NULL turns checkpoints off. */
 void gct_trainer_set_checkpoint (GctTrainer *trainer, const char *path, gint64 every);

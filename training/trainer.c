@@ -80,6 +80,8 @@ struct _GctTrainer
 
   GctProgressFunc progress;
   gpointer progress_data;
+  GctStepObserver observer;
+  gpointer observer_data;
   char *ckpt_path;
   gint64 ckpt_every, ckpt_step;
   char *last_good; /* the last checkpoint written or loaded */
@@ -616,6 +618,22 @@ gct_trainer_step (GctTrainer *t, GError **error)
   if (t->use[L_NCE_Y])
     sample_patches (t, 1, flipped);
   const float *xin = flipped ? t->xin : t->xbuf, *yin = flipped ? t->yin : t->ybuf;
+  if (t->observer)
+    {
+      GctStepInputs in = { .step = t->step,
+                           .batch = t->batch,
+                           .crop = t->crop,
+                           .x = t->xbuf,
+                           .y = t->ybuf,
+                           .flipped = flipped };
+      for (int i = 0; i < NT; i++)
+        {
+          in.n_patches[i] = t->n_patches[i];
+          in.idx[0][i] = t->idx_k[0][i];
+          in.idx[1][i] = t->use[L_NCE_Y] ? t->idx_k[1][i] : NULL;
+        }
+      t->observer (&in, t->observer_data);
+    }
 
   /* 2. D */
   if (!gcut_plan_set_input (d->plan, d->x, xin, error)
@@ -817,6 +835,12 @@ gct_trainer_set_progress (GctTrainer *t, GctProgressFunc func, gpointer user_dat
 {
   t->progress = func;
   t->progress_data = user_data;
+}
+void
+gct_trainer_set_step_observer (GctTrainer *t, GctStepObserver func, gpointer user_data)
+{
+  t->observer = func;
+  t->observer_data = user_data;
 }
 void
 gct_trainer_set_checkpoint (GctTrainer *t, const char *path, gint64 every)

@@ -1,0 +1,76 @@
+/* Times one training step (gct_trainer_step) of a recipe on the CPU, for
+ * bench/race_training.py: synthetic 286² images, warm-up steps first, then the
+ * median of the timed steps, printed as "step_seconds <median>".
+ *
+ *   gcut-bench-training RECIPE [--threads N] [--fast] [--steps N] [--warmup N] */
+#include <stdlib.h>
+
+#include "gct-trainer.h"
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static GctImage
+noise_image (int size, guint32 seed)
+{
+  GctImage im = { size, size, g_new (float, (gsize)size *size * 4) };
+  GRand *r = g_rand_new_with_seed (seed);
+  for (gsize i = 0; i < (gsize)size * size * 4; i++)
+    im.rgba[i] = (float)g_rand_double (r);
+  g_rand_free (r);
+  return im;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  int threads = 2, steps = 3, warmup = 1;
+  gboolean fast = FALSE;
+  GOptionEntry entries[]
+      = { { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU threads", "N" },
+          { "fast", 0, 0, G_OPTION_ARG_NONE, &fast, "fast precision", NULL },
+          { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "timed steps", "N" },
+          { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "untimed steps first", "N" },
+          { NULL } };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("RECIPE - time training steps");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 2 || steps < 1)
+    {
+      g_printerr ("%s\n", error ? error->message : "usage: gcut-bench-training RECIPE");
+      return 2;
+    }
+  gcut_backend_set_threads (gcut_backend_cpu (), threads);
+  g_autoptr (GcpRecipe) recipe = gcp_recipe_load_file (argv[1], &error);
+  if (!recipe)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  recipe->precision = fast ? GCP_PRECISION_FAST : GCP_PRECISION_EXACT;
+  GctImage content = noise_image (286, 1), style = noise_image (286, 2);
+  g_autoptr (GctTrainer) t = gct_trainer_new (recipe, &content, &style, NULL, &error);
+  g_autofree double *times = g_new (double, steps);
+  gboolean ok = t != NULL;
+  for (int i = 0; ok && i < warmup + steps; i++)
+    {
+      gint64 start = g_get_monotonic_time ();
+      ok = gct_trainer_step (t, &error);
+      if (i >= warmup)
+        times[i - warmup] = (g_get_monotonic_time () - start) / 1e6;
+    }
+  g_free (content.rgba);
+  g_free (style.rgba);
+  if (!ok)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  qsort (times, steps, sizeof (double), cmp_double);
+  g_print ("step_seconds %.4f\n", times[steps / 2]);
+  return 0;
+}
