@@ -18,6 +18,7 @@
 
 #include <gegl.h>
 
+#include "gct-loss-curve.h"
 #include "gct-trainer.h"
 #include "gct-translate.h"
 #include "image-io.h"
@@ -116,112 +117,6 @@ on_progress (const GctProgress *p, gpointer data)
   else
     g_print ("%s\n", line->str);
   fflush (stdout);
-  return TRUE;
-}
-
-/* ---- the loss curve ---- */
-
-static void
-plot (GctImage *im, int x, int y, const float rgb[3])
-{
-  if (x < 0 || y < 0 || x >= im->width || y >= im->height)
-    return;
-  float *p = im->rgba + ((gsize)y * im->width + x) * 4;
-  p[0] = rgb[0], p[1] = rgb[1], p[2] = rgb[2], p[3] = 1;
-}
-
-static void
-line (GctImage *im, int x0, int y0, int x1, int y1, const float rgb[3])
-{
-  int dx = ABS (x1 - x0), sx = x0 < x1 ? 1 : -1;
-  int dy = -ABS (y1 - y0), sy = y0 < y1 ? 1 : -1, err = dx + dy;
-  for (;;)
-    {
-      plot (im, x0, y0, rgb);
-      plot (im, x0, y0 + 1, rgb);
-      if (x0 == x1 && y0 == y1)
-        break;
-      int e2 = 2 * err;
-      if (e2 >= dy)
-        err += dy, x0 += sx;
-      if (e2 <= dx)
-        err += dx, y0 += sy;
-    }
-}
-
-/* One polyline per loss (a moving average over the steps of each pixel
- * column), axes from step 0 and loss 0, and a colour swatch per loss at the
- * top right in the order of the names printed on the terminal. */
-static gboolean
-loss_curve (const char *path, GError **error)
-{
-  static const float colors[][3]
-      = { { 0.85f, 0.1f, 0.1f }, { 0.1f, 0.45f, 0.85f }, { 0.1f, 0.65f, 0.2f },
-          { 0.6f, 0.2f, 0.75f }, { 0.95f, 0.55f, 0.0f }, { 0.0f, 0.65f, 0.65f },
-          { 0.3f, 0.3f, 0.3f },  { 0.75f, 0.6f, 0.1f } };
-  const float black[3] = { 0, 0, 0 }, grey[3] = { 0.85f, 0.85f, 0.85f };
-  const int W = 900, H = 480, L = 60, R = 20, T = 20, B = 40;
-  const int pw = W - L - R, ph = H - T - B;
-  gint64 n;
-  int nl;
-  const float *hist = gct_trainer_loss_history (the_trainer, &n);
-  const char *const *names = gct_trainer_loss_names (the_trainer, &nl);
-  g_autoptr (GctImage) im = g_new0 (GctImage, 1);
-  g_autofree double *curve = NULL;
-  double top = 0;
-  int cols;
-
-  if (n == 0)
-    return TRUE;
-  /* One point per pixel column, or per step when there are fewer steps. */
-  cols = (int)MIN ((gint64)pw, n);
-  curve = g_new0 (double, (gsize)cols *nl);
-  im->width = W, im->height = H;
-  im->rgba = g_new (float, (gsize)W *H * 4);
-  for (gsize i = 0; i < (gsize)W * H * 4; i++)
-    im->rgba[i] = 1;
-  for (int c = 0; c < cols; c++)
-    {
-      gint64 a = (gint64)c * n / cols, b = MAX ((gint64)(c + 1) * n / cols, a + 1);
-      for (int l = 0; l < nl; l++)
-        {
-          double s = 0;
-          for (gint64 i = a; i < b; i++)
-            s += isfinite (hist[i * nl + l]) ? hist[i * nl + l] : 0;
-          curve[(gsize)c * nl + l] = s / (b - a);
-          top = MAX (top, curve[(gsize)c * nl + l]);
-        }
-    }
-  top = top > 0 ? top * 1.05 : 1;
-  for (int k = 1; k <= 4; k++)
-    line (im, L, T + ph - k * ph / 4, L + pw, T + ph - k * ph / 4, grey);
-  line (im, L, T, L, T + ph, black);
-  line (im, L, T + ph, L + pw, T + ph, black);
-  for (int k = 0; k <= 10; k++)
-    line (im, L + k * pw / 10, T + ph, L + k * pw / 10, T + ph + 6, black);
-  for (int l = 0; l < nl; l++)
-    {
-      int px = -1, py = -1;
-      for (int c = 0; c < cols; c++)
-        {
-          int x = L + (cols > 1 ? c * (pw - 1) / (cols - 1) : 0);
-          int y = T + ph - (int)(curve[(gsize)c * nl + l] / top * ph);
-          if (px >= 0)
-            line (im, px, py, x, y, colors[l % 8]);
-          px = x, py = y;
-        }
-      for (int y = 0; y < 10; y++)
-        for (int x = 0; x < 16; x++)
-          plot (im, W - R - (nl - l) * 22 + x, T + 4 + y, colors[l % 8]);
-    }
-  if (!gct_image_save (im, path, error))
-    return FALSE;
-  g_print ("Loss curves: %s (y from 0 to %.3g, x steps 0 to %" G_GINT64_FORMAT
-           "; swatches left to right:",
-           path, top, n);
-  for (int l = 0; l < nl; l++)
-    g_print (" %s", names[l]);
-  g_print (")\n");
   return TRUE;
 }
 
@@ -377,7 +272,7 @@ main (int argc, char **argv)
                       error->message, argv[0], content_path, style_path, ckpt, output);
           status = 130;
           g_clear_error (&error);
-          if (!loss_curve (curve, &error))
+          if (!gct_loss_curve_save (trainer, curve, &error))
             g_printerr ("gcut-train: %s\n", error->message);
         }
       else
@@ -395,7 +290,9 @@ main (int argc, char **argv)
       goto out;
     }
   g_print ("Wrote %s (checkpoint %s)\n", output, ckpt);
-  if (!loss_curve (curve, &error))
+  if (gct_loss_curve_save (trainer, curve, &error))
+    g_print ("Loss curves: %s\n", curve);
+  else
     {
       g_printerr ("gcut-train: %s\n", error->message);
       status = 1;
