@@ -54,6 +54,9 @@ typedef struct
   GctNceOptions nce;
   float gamma; /* Γ > 0 (γ = 1/Γ): the current value of the curriculum */
   GctHdceForm form;
+  /* When not GCUT_NONE, a (1, 1) value holding 1/Γ, used instead of gamma: read
+   * at every run, so a curriculum moves Γ every step without a new plan. */
+  GcutValue inv_gamma;
 } GctHdceOptions;
 
 GctHdceOptions gct_hdce_options_default (void); /* Γ = 50, official form */

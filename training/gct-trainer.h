@@ -29,10 +29,8 @@
  * flip-equivariance (FastCUT), where the translation is made from the flipped
  * crop and the keys need the encoder on the unflipped one.
  *
- * hDCE's curriculum Γ(t) is a constant of the loss graph, so the G-step plan
- * is rebuilt when Γ moves to its next value; Γ is advanced in 64 equal stages
- * over the run (at most 64 plan rebuilds), a deliberate difference from the
- * official per-iteration value (the largest gap is (Γ0 − Γ_final)/64).
+ * hDCE's curriculum Γ(t) = Γ0 + (Γ_final − Γ0)·t/T moves every step, as in
+ * the official code: 1/Γ is a value the G-step plan reads at each run.
  *
  * Robustness: every loss and every updated parameter is checked for NaN/Inf
  * after each step; a non-finite value stops the run with GCT_TRAINER_ERROR_NUMERIC

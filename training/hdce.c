@@ -31,7 +31,8 @@
  * horse→zebra, 200 → 40 for the single-image Monet experiment; "stepped"
  * (cityscapes; official step_gamma) sets Γ = 1 once t > step_at.
  *
- * Options (GctHdceOptions): nce (batch, grouping, τ), Γ > 0, form. */
+ * Options (GctHdceOptions): nce (batch, grouping, τ), Γ > 0 (or a run-time
+ * 1/Γ value), form. */
 #include <math.h>
 
 #include "gct-losses-private.h"
@@ -41,7 +42,8 @@ gct_hdce_options_default (void)
 {
   return (GctHdceOptions){ .nce = gct_nce_options_default (),
                            .gamma = 50.0f,
-                           .form = GCT_HDCE_OFFICIAL };
+                           .form = GCT_HDCE_OFFICIAL,
+                           .inv_gamma = GCUT_NONE };
 }
 
 double
@@ -54,6 +56,15 @@ gct_hdce_gamma (gint64 step, gint64 total, double gamma0, double gamma_final,
   return gamma0 + (gamma_final - gamma0) * t;
 }
 
+/* x / Γ, with Γ a constant or the run-time value of the options. */
+static GcutValue
+over_gamma (GcutGraph *g, GcutValue x, const GctHdceOptions *o)
+{
+  if (o->inv_gamma != GCUT_NONE)
+    return gcut_mul (g, x, o->inv_gamma);
+  return gcut_affine (g, x, 1.0f / o->gamma, 0.0f);
+}
+
 GcutValue
 gct_hdce (GcutGraph *g, GcutValue q, GcutValue k, const GctHdceOptions *o)
 {
@@ -63,7 +74,7 @@ gct_hdce (GcutGraph *g, GcutValue q, GcutValue k, const GctHdceOptions *o)
     o = &def;
   if (!gct_nce_check (g, q, k, &o->nce, "hDCE", &groups, &n, &c))
     return GCUT_NONE;
-  if (!(o->gamma > 0) || !isfinite (o->gamma))
+  if (o->inv_gamma == GCUT_NONE && (!(o->gamma > 0) || !isfinite (o->gamma)))
     return gct_fail (g, "hDCE", "option gamma (%g) must be positive", o->gamma);
   if (o->form != GCT_HDCE_OFFICIAL && o->form != GCT_HDCE_IMPORTANCE)
     return gct_fail (g, "hDCE", "option form (%d) is not a GctHdceForm", (int)o->form);
@@ -81,16 +92,14 @@ gct_hdce (GcutGraph *g, GcutValue q, GcutValue k, const GctHdceOptions *o)
     {
       GcutValue kkm = gct_fill_diagonal_rows (g, kk, groups, n, -10.0f);
       GcutValue m = gct_row_max_detached (g, kkm);
-      GcutValue w
-          = gcut_exp (g, gcut_affine (g, gcut_sub (g, kkm, m), 1.0f / o->gamma, 0.0f));
+      GcutValue w = gcut_exp (g, over_gamma (g, gcut_sub (g, kkm, m), o));
       w = gcut_detach (g, w);
       GcutValue ws = gct_fill_diagonal_rows (g, gcut_mul (g, w, s), groups, n, -10.0f);
       logits = gcut_affine (g, gcut_sub (g, ws, pos), 1.0f / tau, 0.0f);
     }
   else
     {
-      GcutValue z = gct_fill_diagonal_rows (g, gcut_affine (g, kk, 1.0f / o->gamma, 0.0f),
-                                            groups, n, -1e4f);
+      GcutValue z = gct_fill_diagonal_rows (g, over_gamma (g, kk, o), groups, n, -1e4f);
       GcutValue logw = gcut_detach (g, gcut_sub (g, z, gcut_logsumexp_rows (g, z)));
       logits = gcut_affine (g, gcut_sub (g, s, pos), 1.0f / tau, logf ((float)(n - 1)));
       logits = gct_fill_diagonal_rows (g, gcut_add (g, logits, logw), groups, n, -1e4f);

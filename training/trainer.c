@@ -14,8 +14,6 @@
 G_DEFINE_QUARK (gct - trainer - error - quark, gct_trainer_error)
 
 #define NT GCUT_GENERATOR_N_TAPS
-/* hDCE's Γ curriculum advances in this many stages (see gct-trainer.h). */
-#define GAMMA_STAGES 64
 /* The random streams saved in checkpoints: crops, patches, noise. */
 #define N_RNG 3
 #define RNG_WORDS 6
@@ -44,7 +42,7 @@ typedef struct
   GcutValue idx_q[2][NT], idx_k[2][NT]; /* [0] for x, [1] for y; equal without flips */
   GcutValue loss[N_L];
   GcutValue *wrt;
-  double gamma; /* hDCE's Γ this plan was built for */
+  GcutValue inv_gamma; /* hDCE: 1/Γ, read from the trainer's inv_gamma */
 } StepPlan;
 
 struct _GctTrainer
@@ -58,6 +56,7 @@ struct _GctTrainer
   GctRng rng[N_RNG]; /* crops, patches, noise */
   gint64 step;
   int batch, crop;
+  float inv_gamma; /* hDCE: 1/Γ of this step */
 
   gboolean use[N_L];
   int n_used, used[N_L]; /* indices into loss_names of the reported losses */
@@ -148,19 +147,8 @@ flip_equivariance (const GctTrainer *t)
   return t->recipe->nce.flip_equivariance;
 }
 
-static double
-hdce_gamma_at (const GctTrainer *t, gint64 step)
-{
-  /* Γ(t) = Γ0 + (Γ_final − Γ0)·t/T (gct_hdce_gamma), with t/T rounded down to
-   * a multiple of 1/GAMMA_STAGES; in double, as T may be huge. */
-  const GcpRecipe *r = t->recipe;
-  double total = (double)MAX (r->schedule.steps, 1);
-  double frac = floor (MIN ((double)step, total) * GAMMA_STAGES / total) / GAMMA_STAGES;
-  return r->nce.gamma_start + (r->nce.gamma_end - r->nce.gamma_start) * frac;
-}
-
 static GcutValue
-contrastive (GctTrainer *t, GcutGraph *g, GcutValue q, GcutValue k, double gamma)
+contrastive (GctTrainer *t, GcutGraph *g, GcutValue q, GcutValue k, GcutValue inv_gamma)
 {
   const GcpRecipe *r = t->recipe;
   GctNceOptions nce = gct_nce_options_default ();
@@ -177,7 +165,7 @@ contrastive (GctTrainer *t, GcutGraph *g, GcutValue q, GcutValue k, double gamma
       {
         GctHdceOptions o = gct_hdce_options_default ();
         o.nce = nce;
-        o.gamma = (float)gamma;
+        o.inv_gamma = inv_gamma;
         o.form = r->nce.hdce_form == GCP_HDCE_PAPER ? GCT_HDCE_IMPORTANCE
                                                     : GCT_HDCE_OFFICIAL;
         return gct_hdce (g, q, k, &o);
@@ -246,7 +234,7 @@ side_losses (GctTrainer *t, StepPlan *p, int side, GcutValue out, const GcutValu
         p->idx_q[side][i] = p->idx_k[side][i];
       GcutValue k = gcut_patch_heads_build (t->F, g, i, ktaps[i], p->idx_k[side][i]);
       GcutValue q = gcut_patch_heads_build (t->F, g, i, qtaps[i], p->idx_q[side][i]);
-      l[i] = contrastive (t, g, q, k, p->gamma);
+      l[i] = contrastive (t, g, q, k, p->inv_gamma);
       if (src)
         {
           GctSrcOptions so = gct_src_options_default ();
@@ -294,7 +282,7 @@ build_d_plan (GctTrainer *t, GError **error)
 }
 
 static gboolean
-build_g_plan (GctTrainer *t, double gamma, GError **error)
+build_g_plan (GctTrainer *t, GError **error)
 {
   StepPlan *p = &t->gplan;
   const GcpRecipe *r = t->recipe;
@@ -306,10 +294,12 @@ build_g_plan (GctTrainer *t, double gamma, GError **error)
   int n_out = 0;
 
   step_plan_clear (p);
-  p->gamma = gamma;
   for (int i = 0; i < N_L; i++)
     p->loss[i] = GCUT_NONE;
   p->graph = g = gcut_graph_new ();
+  p->inv_gamma = r->nce.kind == GCP_NCE_HDCE ? gcut_param (
+                     g, "hdce.inv_gamma", (GcutShape){ 2, { 1, 1 } }, &t->inv_gamma, NULL)
+                                             : GCUT_NONE;
   p->x = gcut_input (g, "x", image_shape (t->batch, t->crop));
   p->y = need_y ? gcut_input (g, "y", image_shape (t->batch, t->crop)) : GCUT_NONE;
   p->xsrc = p->ysrc = GCUT_NONE;
@@ -482,8 +472,7 @@ trainer_make (const GcpRecipe *recipe, const GctImage *content, const GctImage *
   if (!build_d_plan (t, error))
     return NULL;
   if (t->use[L_R1]
-      && !(t->r1
-           = gct_r1_new (t->D, t->backend, t->batch, t->crop, GCT_R1_EPS, error)))
+      && !(t->r1 = gct_r1_new (t->D, t->backend, t->batch, t->crop, GCT_R1_EPS, error)))
     return NULL;
   {
     g_autoptr (GcutGraph) g = gcut_graph_new ();
@@ -510,7 +499,7 @@ trainer_make (const GcpRecipe *recipe, const GctImage *content, const GctImage *
     t->perm = g_new (guint32, max_hw);
     t->scratch = g_new (guint32, max_hw);
   }
-  if (!build_g_plan (t, r->nce.kind == GCP_NCE_HDCE ? hdce_gamma_at (t, 0) : 0.0, error))
+  if (!build_g_plan (t, error))
     return NULL;
 
   gsize img = (gsize)t->batch * 3 * t->crop * t->crop;
@@ -596,12 +585,10 @@ gct_trainer_step (GctTrainer *t, GError **error)
                              r->schedule.steps - r->schedule.decay_start);
   gsize n;
 
-  if (r->nce.kind == GCP_NCE_HDCE)
-    {
-      double gamma = hdce_gamma_at (t, t->step);
-      if ((gamma != t->gplan.gamma || !t->gplan.plan) && !build_g_plan (t, gamma, error))
-        return FALSE;
-    }
+  /* hDCE's curriculum, per step as the official code (the plan reads it). */
+  t->inv_gamma = (float)(1.0
+                         / gct_hdce_gamma (t->step, r->schedule.steps, r->nce.gamma_start,
+                                           r->nce.gamma_end, GCT_GAMMA_LINEAR, 0));
   p = &t->gplan;
 
   /* 1. crops and patch locations */

@@ -100,7 +100,8 @@ build_case (GcpSafetensors *st, GcutGraph *g, GcutValue a, GcutValue b, GcutValu
       GctHdceOptions o
           = { nce, (float)meta_num (st, "gamma", 50),
               !strcmp (meta (st, "form", "official"), "official") ? GCT_HDCE_OFFICIAL
-                                                                  : GCT_HDCE_IMPORTANCE };
+                                                                  : GCT_HDCE_IMPORTANCE,
+              GCUT_NONE };
       return gct_hdce (g, a, b, &o);
     }
   if (!strcmp (loss, "src"))
@@ -250,9 +251,19 @@ gc_build (GcutGraph *g, const GcutValue *leaves, gpointer user_data)
   if (!strcmp (c->loss, "patchnce"))
     return gct_patch_nce (g, q, k, &nce);
   if (!strcmp (c->loss, "hdce"))
-    return gct_hdce (g, q, k, &(GctHdceOptions){ nce, 0.5f, GCT_HDCE_OFFICIAL });
+    return gct_hdce (g, q, k,
+                     &(GctHdceOptions){ nce, 0.5f, GCT_HDCE_OFFICIAL, GCUT_NONE });
   if (!strcmp (c->loss, "hdce-is"))
-    return gct_hdce (g, q, k, &(GctHdceOptions){ nce, 0.5f, GCT_HDCE_IMPORTANCE });
+    return gct_hdce (g, q, k,
+                     &(GctHdceOptions){ nce, 0.5f, GCT_HDCE_IMPORTANCE, GCUT_NONE });
+  if (!strcmp (c->loss, "hdce-run-time-gamma"))
+    {
+      /* 1/Γ = 2 as the trainer passes it: a (1, 1) value read at every run. */
+      static float inv_gamma = 2.0f;
+      GcutValue v
+          = gcut_param (g, "inv_gamma", (GcutShape){ 2, { 1, 1 } }, &inv_gamma, NULL);
+      return gct_hdce (g, q, k, &(GctHdceOptions){ nce, 123.f, GCT_HDCE_OFFICIAL, v });
+    }
   if (!strcmp (c->loss, "src"))
     return gct_src (g, q, k, &(GctSrcOptions){ c->batch, c->all, GCT_SRC_JSD });
   if (!strcmp (c->loss, "weightnce"))
@@ -395,7 +406,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/losses/options", test_options);
   static const char *gc_losses[]
-      = { "patchnce", "hdce", "hdce-is", "src", "weightnce", "monce-hard", "monce-easy" };
+      = { "patchnce", "hdce",      "hdce-run-time-gamma", "hdce-is",
+          "src",      "weightnce", "monce-hard",          "monce-easy" };
   for (guint i = 0; i < G_N_ELEMENTS (gc_losses); i++)
     {
       g_autofree char *name = g_strdup_printf ("/losses/gradcheck/%s", gc_losses[i]);
