@@ -77,7 +77,8 @@ load_heads (GcpModel *file, GcutNetwork *G)
   int channels[GCUT_GENERATOR_N_TAPS];
   GcutNetwork *F;
 
-  if (!recipe_json || !gcp_model_has (file, "F."))
+  if (!recipe_json || !gcp_model_has (file, "F.")
+      || gcut_network_kind (G) != GCUT_NETWORK_RESNET_GENERATOR)
     return NULL;
   recipe = gcp_recipe_parse (recipe_json, -1, NULL);
   if (!recipe)

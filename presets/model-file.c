@@ -71,11 +71,24 @@ gcp_model_has (const GcpModel *model, const char *prefix)
   return FALSE;
 }
 
+/* SinCUT's StyleGAN2-lite generator at the official crop size 64, which
+ * sets its widths (the architecture has no key for it). */
+static GcutStyleGan2GeneratorConfig
+stylegan2_config (const GcpGeneratorConfig *c)
+{
+  return (GcutStyleGan2GeneratorConfig){ c->ngf, c->n_downsampling, c->n_blocks, 64 };
+}
+
 gint64
 gcp_generator_n_params (const GcpGeneratorConfig *c)
 {
   gint64 ngf = c->ngf, n = 0;
 
+  if (c->kind == GCP_GENERATOR_STYLEGAN2_LITE)
+    {
+      GcutStyleGan2GeneratorConfig sc = stylegan2_config (c);
+      return gcut_stylegan2_generator_count_params (&sc);
+    }
   if (c->kind != GCP_GENERATOR_RESNET)
     return -1;
   n += 3 * ngf * 49 + ngf;    /* 7×7 in */
@@ -99,10 +112,24 @@ gcp_generator_new (const GcpGeneratorConfig *c, GError **error)
 {
   GcutResnetGeneratorConfig rc;
 
+  if (c->kind == GCP_GENERATOR_STYLEGAN2_LITE)
+    {
+      GcutStyleGan2GeneratorConfig sc = stylegan2_config (c);
+      if (gcut_stylegan2_generator_count_params (&sc) < 0)
+        {
+          g_set_error (error, GCP_ERROR, GCP_ERROR_INVALID,
+                       "generator stylegan2-lite: ngf %d / n_downsampling %d / n_blocks "
+                       "%d out of range (ngf 1 to 512, n_downsampling 1 to 4, and "
+                       "n_downsampling + n_blocks / 2 at least 3)",
+                       c->ngf, c->n_downsampling, c->n_blocks);
+          return NULL;
+        }
+      return gcut_stylegan2_generator_new (&sc);
+    }
   if (c->kind != GCP_GENERATOR_RESNET)
     {
-      g_set_error (error, GCP_ERROR, GCP_ERROR_UNSUPPORTED,
-                   "generator kind stylegan2-lite is not available yet");
+      g_set_error (error, GCP_ERROR, GCP_ERROR_UNSUPPORTED, "unknown generator kind %d",
+                   c->kind);
       return NULL;
     }
   if (c->ngf < 1 || c->ngf > 512 || c->n_blocks < 0 || c->n_blocks > 32)
@@ -229,17 +256,20 @@ model_from_file (GcpSafetensors *st_in, GError **error)
   if (!check_json_object (st, "recipe", error)
       || !check_json_object (st, "training", error))
     return NULL;
-  if (config.kind != GCP_GENERATOR_RESNET)
-    {
-      g_set_error (error, GCP_ERROR, GCP_ERROR_UNSUPPORTED,
-                   "the model's generator (stylegan2-lite) is not available in this "
-                   "version");
-      return NULL;
-    }
 
   /* Before building the network (whose size the architecture alone would
    * decide): its parameter count must match what the file holds under "G.". */
   expect = gcp_generator_n_params (&config);
+  if (expect < 0)
+    {
+      g_set_error (error, GCP_ERROR, GCP_ERROR_CORRUPT,
+                   "the architecture (%s, ngf %d, %d blocks, %d downsamplings) is not "
+                   "a network this version can make",
+                   config.kind == GCP_GENERATOR_STYLEGAN2_LITE ? "stylegan2-lite"
+                                                               : "resnet",
+                   config.ngf, config.n_blocks, config.n_downsampling);
+      return NULL;
+    }
   for (guint i = 0; i < gcp_safetensors_n_tensors (st); i++)
     {
       const GcpTensorView *t = gcp_safetensors_tensor (st, i);

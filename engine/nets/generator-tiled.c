@@ -419,6 +419,16 @@ gcut_resnet_generator_run (GcutNetwork *G, GcutBackend *backend,
   g_return_val_if_fail (run->width >= 1 && run->height >= 1 && run->tile_size >= 0,
                         FALSE);
   g_return_val_if_fail (run->read && run->write, FALSE);
+  /* Model files may hold SinCUT's StyleGAN2-lite generator, whose noise and
+   * layers this tiling does not know. */
+  if (gcut_network_kind (G) != GCUT_NETWORK_RESNET_GENERATOR)
+    {
+      g_set_error_literal (
+          error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
+          "applying SinCUT (StyleGAN2-lite) models is not supported yet; "
+          "only ResNet generators (CUT, FastCUT, hDCE, MoNCE) are");
+      return FALSE;
+    }
   job.pw = padded_size (run->width);
   job.ph = padded_size (run->height);
   job.n_seg = gcut_generator_segments (G, job.seg);

@@ -5,7 +5,7 @@
 
 /* Declaring parameters while a network is made; the buffers are laid out by
  * gcut_network_finish(). */
-GcutNetwork *gcut_network_new (gpointer config, gsize config_size);
+GcutNetwork *gcut_network_new (GcutNetworkKind kind, gpointer config, gsize config_size);
 void gcut_network_declare (GcutNetwork *net, const char *name, GcutShape shape);
 void gcut_network_finish (GcutNetwork *net);
 /* The configuration copied at creation. */

@@ -15,6 +15,7 @@ struct _GcutNetwork
   GHashTable *by_name;
   float *data, *grad;
   gsize n_floats;
+  GcutNetworkKind kind;
   gpointer config;
   /* values of the parameters in the graph last built into */
   guint64 bound_serial;
@@ -22,9 +23,10 @@ struct _GcutNetwork
 };
 
 GcutNetwork *
-gcut_network_new (gpointer config, gsize config_size)
+gcut_network_new (GcutNetworkKind kind, gpointer config, gsize config_size)
 {
   GcutNetwork *net = g_new0 (GcutNetwork, 1);
+  net->kind = kind;
   net->params = g_array_new (FALSE, TRUE, sizeof (Param));
   net->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   net->config = g_memdup2 (config, config_size);
@@ -51,6 +53,12 @@ gconstpointer
 gcut_network_config (const GcutNetwork *net)
 {
   return net->config;
+}
+
+GcutNetworkKind
+gcut_network_kind (const GcutNetwork *net)
+{
+  return net->kind;
 }
 
 void
@@ -181,7 +189,7 @@ gcut_network_value (GcutNetwork *net, GcutGraph *graph, const char *name)
   if (i < 0)
     {
       gcut_graph_set_error (graph, g_error_new (GCUT_ERROR, GCUT_ERROR_NOT_FOUND,
-                                           "the network has no parameter %s", name));
+                                                "the network has no parameter %s", name));
       return GCUT_NONE;
     }
   if (net->bound[i] == GCUT_NONE)

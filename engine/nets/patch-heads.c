@@ -13,7 +13,7 @@ gcut_patch_heads_new (const int *tap_channels, int n_taps, int nc)
   GcutNetwork *net;
 
   g_return_val_if_fail (n_taps > 0 && nc > 0, NULL);
-  net = gcut_network_new (&h, sizeof h);
+  net = gcut_network_new (GCUT_NETWORK_PATCH_HEADS, &h, sizeof h);
   for (int t = 0; t < n_taps; t++)
     {
       g_autofree char *w0 = g_strdup_printf ("mlp_%d.0.weight", t);

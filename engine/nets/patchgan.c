@@ -57,7 +57,7 @@ gcut_patchgan_new (const GcutPatchGanConfig *config)
   g_return_val_if_fail (config->ndf > 0 && config->n_layers >= 1 && config->n_layers <= 8,
                         NULL);
   describe (&d);
-  net = gcut_network_new (&d, sizeof d);
+  net = gcut_network_new (GCUT_NETWORK_PATCHGAN, &d, sizeof d);
   gcut_sequential_declare (net, d.layers, d.n_layers);
   gcut_network_finish (net);
   return net;

@@ -64,7 +64,7 @@ gcut_resnet_generator_new (const GcutResnetGeneratorConfig *config)
   g_return_val_if_fail (
       config->ngf > 0 && config->n_blocks >= 0 && config->n_blocks <= 32, NULL);
   describe (&g);
-  net = gcut_network_new (&g, sizeof g);
+  net = gcut_network_new (GCUT_NETWORK_RESNET_GENERATOR, &g, sizeof g);
   gcut_sequential_declare (net, g.layers, g.n_layers);
   gcut_network_finish (net);
   return net;
@@ -77,6 +77,14 @@ gcut_resnet_generator_build (GcutNetwork *net, GcutGraph *graph, GcutValue x,
 {
   const Generator *g = gcut_network_config (net);
   GcutValue scratch[GCUT_GENERATOR_N_TAPS];
+
+  if (gcut_network_kind (net) != GCUT_NETWORK_RESNET_GENERATOR)
+    {
+      gcut_graph_set_error (graph,
+                            g_error_new_literal (GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
+                                                 "not a ResNet generator"));
+      return GCUT_NONE;
+    }
   int last_tap = gcut_generator_tap_layers[GCUT_GENERATOR_N_TAPS - 1];
   /* The official encoder stops right after the last tap, before any in-place
    * activation could change it. */
@@ -93,6 +101,7 @@ gcut_resnet_generator_tap_channels (const GcutNetwork *net, int tap)
 {
   const Generator *g = gcut_network_config (net);
   int channels = 3;
+  g_return_val_if_fail (gcut_network_kind (net) == GCUT_NETWORK_RESNET_GENERATOR, 0);
   for (int i = 0; i <= gcut_generator_tap_layers[tap] && i < g->n_layers; i++)
     {
       const GcutLayer *l = &g->layers[i];

@@ -294,9 +294,10 @@ test_architecture (void)
     expect_refused (b, GCP_ERROR_CORRUPT, "architecture");
   }
   {
+    /* A SinCUT architecture over a ResNet's tensors. */
     g_autoptr (GBytes) b = with_architecture (
         G, "{\"kind\": \"stylegan2-lite\", \"ngf\": 4, \"n_blocks\": 5}");
-    expect_refused (b, GCP_ERROR_UNSUPPORTED, "stylegan2-lite");
+    expect_refused (b, GCP_ERROR_MISMATCH, "match");
   }
   /* A huge architecture over a small file: refused before allocating. */
   {

@@ -15,6 +15,19 @@ G_BEGIN_DECLS
 
 typedef struct _GcutNetwork GcutNetwork;
 
+/* What a network is, for code handed one it did not make (model files hold
+ * ResNet or StyleGAN2-lite generators). */
+typedef enum
+{
+  GCUT_NETWORK_RESNET_GENERATOR,
+  GCUT_NETWORK_PATCHGAN,
+  GCUT_NETWORK_PATCH_HEADS,
+  GCUT_NETWORK_STYLEGAN2_GENERATOR,
+  GCUT_NETWORK_STYLEGAN2_DISCRIMINATOR
+} GcutNetworkKind;
+
+GcutNetworkKind gcut_network_kind (const GcutNetwork *net);
+
 void gcut_network_free (GcutNetwork *net);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcutNetwork, gcut_network_free)
 
@@ -125,5 +138,78 @@ GcutNetwork *gcut_patch_heads_new (const int *tap_channels, int n_taps, int nc);
 /* Unit feature rows (N·P, nc) of tap `tap` (N, C_l, H, W) at locations idx (P). */
 GcutValue gcut_patch_heads_build (GcutNetwork *net, GcutGraph *graph, int tap,
                                   GcutValue features, GcutValue idx);
+
+/* SinCUT's StyleGAN2-style networks, as the official StyleGAN2Generator and
+ * StyleGAN2Discriminator built by the sincut options (netG and netD
+ * "stylegan2").  Equalized learning rate: weights are stored N(0, 1)-scaled and
+ * multiplied by 1/√fan_in at every use.  Widths come from the official tables:
+ * G round(512·ngf/res), D ⌊256·ndf/res⌋, capped (512, 384) up to 32², where res
+ * runs from `size`, the official min(load_size, crop_size) as a power of two
+ * (64 for SinCUT), down by 2 per downsampling.  The blur filters are fixed
+ * buffers in the official state dict, not parameters here; the modulated
+ * conv's official (1, out, in, 3, 3) weight is kept as (out, in, 3, 3). */
+typedef struct
+{
+  int ngf;            /* 10 */
+  int n_downsampling; /* 1 */
+  int n_blocks;       /* 6: n_blocks / 2 residual blocks in encoder and decoder */
+  int size;           /* 64 */
+} GcutStyleGan2GeneratorConfig;
+
+#define GCUT_STYLEGAN2_N_TAPS 3
+/* The sincut nce_layers: the input and encoder layers 2 and 4 (the
+ * encoder is identity, a 1×1 ConvLayer, then the residual blocks). */
+extern const int gcut_stylegan2_tap_layers[GCUT_STYLEGAN2_N_TAPS];
+
+/* NULL unless ngf ≥ 1, 1 ≤ n_downsampling, size a power of two in [8, 1024]
+ * with size >> n_downsampling ≥ 4, and the encoder reaching layer 4
+ * (n_downsampling + n_blocks / 2 ≥ 3). */
+GcutNetwork *gcut_stylegan2_generator_new (const GcutStyleGan2GeneratorConfig *config);
+/* Parameter count of such a network without making it; −1 for a config that
+ * gcut_stylegan2_generator_new refuses. */
+gint64 gcut_stylegan2_generator_count_params (const GcutStyleGan2GeneratorConfig *config);
+/* The decoder's noise: one input per upsampling layer (n_downsampling),
+ * (N, 1, H, W) at that layer's output size, standard normal values given by
+ * the caller, so that seeded runs (and tiles) can agree. */
+int gcut_stylegan2_generator_n_noise (const GcutNetwork *net);
+GcutShape gcut_stylegan2_generator_noise_shape (const GcutNetwork *net, GcutShape x_shape,
+                                                int index);
+/* Output for an (N, 3, H, W) input: the last layer's scaled LeakyReLU, no tanh;
+ * each downsampling maps a side s to ⌊(s − 2)/2⌋ + 1 and each upsampling
+ * doubles it (so even sizes come back unchanged).  noise: n_noise values (may
+ * be NULL when encode_only); taps (may be NULL) receive the features of
+ * gcut_stylegan2_tap_layers; encode_only stops after the last tap and returns
+ * GCUT_NONE. */
+GcutValue gcut_stylegan2_generator_build (GcutNetwork *net, GcutGraph *graph, GcutValue x,
+                                          const GcutValue *noise, GcutValue *taps,
+                                          gboolean encode_only);
+int gcut_stylegan2_generator_tap_channels (const GcutNetwork *net, int tap);
+
+typedef struct
+{
+  int ndf;  /* 8 */
+  int size; /* 64: the number of halvings, log2(size) − 2 */
+} GcutStyleGan2DiscriminatorConfig;
+
+/* NULL unless ndf ≥ 1 and size a power of two in [8, 1024]. */
+GcutNetwork *
+gcut_stylegan2_discriminator_new (const GcutStyleGan2DiscriminatorConfig *config);
+/* One logit per image, (N, 1).  As in the official network, the input must
+ * come down to 4×4: sides from size to 5/4·size − 1 (64 to 79 for size 64);
+ * other sizes are graph errors. */
+GcutValue gcut_stylegan2_discriminator_build (GcutNetwork *net, GcutGraph *graph,
+                                              GcutValue x);
+/* The same with each LeakyReLU(0.2) (the one inside every fused activation)
+ * replaced by act, in build order.  The constant factors around it are folded
+ * into the layer before, so act receives the official pre-activation times a
+ * positive constant (√2, or 1 in a ResBlock's second conv), and should be
+ * positively homogeneous like LeakyReLU itself (R1's frozen slopes are). */
+GcutValue gcut_stylegan2_discriminator_build_hooked (GcutNetwork *net, GcutGraph *graph,
+                                                     GcutValue x, GcutActivationHook act,
+                                                     gpointer act_data);
+
+/* The official initialization of either network: every weight N(0, 1), biases
+ * and noise strengths 0; deterministic for a seed. */
+void gcut_stylegan2_init (GcutNetwork *net, guint64 seed);
 
 G_END_DECLS
