@@ -51,6 +51,7 @@ static const char *const nce_names[]
     = { "patchnce", "dce", "hdce", "weightnce", "monce", NULL };
 static const char *const negatives_names[] = { "same_image", "across_crops", NULL };
 static const char *const hdce_form_names[] = { "official", "paper", NULL };
+static const char *const gamma_schedule_names[] = { "linear", "stepped", NULL };
 static const char *const monce_cost_names[] = { "hard", "easy", NULL };
 static const char *const src_names[] = { "jsd", "kl", NULL };
 static const char *const sampling_names[] = { "resize_crop", "zoom_crops", NULL };
@@ -132,6 +133,12 @@ static const Field fields[] = {
        "hdce: Γ at the first step"),
   NUM ("losses.nce.gamma_end", F_DOUBLE, nce.gamma_end, 0, TRUE, 1e6, FALSE, 10,
        "hdce: Γ at the last step (linear in between)"),
+  ENUM ("losses.nce.gamma_schedule", nce.gamma_schedule, gamma_schedule_names,
+        GCP_GAMMA_LINEAR,
+        "hdce: linear, or stepped: linear, then Γ = 1 after gamma_step_at (the "
+        "official step_gamma, for the Cityscapes recipe)"),
+  NUM ("losses.nce.gamma_step_at", F_INT64, nce.gamma_step_at, 0, FALSE,
+       9007199254740991.0, FALSE, 0, "hdce, stepped: the last step before Γ = 1"),
   ENUM ("losses.nce.hdce_form", nce.hdce_form, hdce_form_names, GCP_HDCE_OFFICIAL,
         "hdce: official (weights times similarity) or paper (importance sampling)"),
   NUM ("losses.nce.beta", F_DOUBLE, nce.beta, 0, TRUE, 100, FALSE, 0.1,

@@ -13,7 +13,8 @@
  *     ĝ = g/‖g‖ (norm over the whole batch), h = ε·√n for n elements in x:
  *     every element of the [−1, 1] images moves by ε in the RMS.
  *
- * D treats the images of a batch independently (instance norm), so the one
+ * D treats the images of a batch independently (instance norm; no minibatch
+ * statistics in the StyleGAN2-lite D), so the one
  * direction g over the batch gives Σ_b H_b g_b (H_b = ∂²S/∂θ∂x_b), the terms the mean
  * asks for.  As in the double backward, each LeakyReLU counts as linear with
  * its slope at x: the difference runs D with the slopes frozen (a difference
@@ -35,7 +36,7 @@ G_BEGIN_DECLS
 
 typedef struct _GctR1 GctR1;
 
-/* Plans for the PatchGAN D on batches of `batch`
+/* Plans for D (PatchGAN or StyleGAN2-lite) on batches of `batch`
  * (3, size, size) images, built once; D is borrowed.  eps: the step ε, > 0
  * (GCT_R1_EPS). */
 GctR1 *gct_r1_new (GcutNetwork *D, GcutBackend *backend, int batch, int size, double eps,

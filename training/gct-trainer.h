@@ -3,7 +3,11 @@
  *
  * A GctTrainer owns the generator G, the discriminator D, the projection heads
  * F, their three Adam states, a copy of the recipe, the random streams (crops,
- * patch locations, flips) and the step counter.  One step follows the official
+ * patch locations, flips and the StyleGAN2-lite G's noise) and the step
+ * counter.  G and D are of the recipe's kinds: CUT's ResNet G and PatchGAN D,
+ * or SinCUT's StyleGAN2-lite networks (whose R1 and init are the official
+ * ones; G's noise inputs get fresh N(0, 1) values every step, the same in
+ * both plans).  One step follows the official
  * CUT order (METHODS.md §3):
  *
  *   1. crops x (content) and y (style) from the samplers; the patch locations
@@ -13,7 +17,8 @@
  *   3. G+F loss with the updated D:
  *        λ_GAN·gan_g(D(G(x))) + λ_NCE·(NCE(G(x), x) [+ NCE(G(y), y)] / 2)
  *        + λ_SRC·SRC(G(x), x) + λ_L1·|G(y) − y|,
- *      each contrastive term averaged over the encoder's 5 taps, keys from the
+ *      each contrastive term averaged over the encoder's taps (5 for the
+ *      ResNet G, 3 for StyleGAN2-lite), keys from the
  *      encoder on the source, queries from the encoder on the translation,
  *      both through F;
  *   4. Adam on G, then on F, at the rate of the linear schedule.
@@ -84,9 +89,9 @@ typedef struct _GctTrainer GctTrainer;
 
 /* A fresh run (step 0) of recipe (copied) on the two images, on backend (NULL:
  * the CPU).  The networks are initialized from recipe->seed.  Fails with
- * GCT_TRAINER_ERROR_UNSUPPORTED for what this trainer cannot do (StyleGAN2-lite
- * networks), with the sampler's error for impossible crops, and
- * with the engine's error when a plan cannot be built. */
+ * GCT_TRAINER_ERROR_UNSUPPORTED for a crop the StyleGAN2-lite D cannot take,
+ * with the sampler's error for impossible crops, and with the engine's error
+ * when a plan cannot be built. */
 GctTrainer *gct_trainer_new (const GcpRecipe *recipe, const GctImage *content,
                              const GctImage *style, GcutBackend *backend, GError **error);
 /* Continues the run saved in a checkpoint: its recipe (total steps overridden
@@ -124,6 +129,7 @@ typedef struct
   int batch, crop;
   const float *x, *y; /* the crops, batch×3×crop×crop, before any flip */
   gboolean flipped;   /* flip-equivariance: G translates both crops mirrored */
+  int n_taps;         /* G's taps: 5 (ResNet) or 3 (StyleGAN2-lite) */
   int n_patches[GCUT_GENERATOR_N_TAPS];
   /* The sampled locations (h·W + w) of each tap, [0] for the x side, [1] for
    * the y side (NULL without the identity term): the keys' locations in the

@@ -4,8 +4,9 @@
 
 #include "gct-r1.h"
 
-/* PatchGAN's activations: one per stage, at most 8 stages plus the last. */
-#define MAX_ACT 9
+/* PatchGAN has at most 9 activations; the StyleGAN2-lite D 3 + 2 per halving
+ * (11 at 64², 19 at 1024²). */
+#define MAX_ACT 19
 #define SLOPE 0.2f
 
 struct _GctR1
@@ -86,6 +87,8 @@ build_d (GctR1 *r1, GcutGraph *g, GcutValue x, GcutValue *z, const GcutValue *sl
 {
   r1->hook_z = z;
   r1->hook_slope = slope;
+  if (gcut_network_kind (r1->D) == GCUT_NETWORK_STYLEGAN2_DISCRIMINATOR)
+    return gcut_stylegan2_discriminator_build_hooked (r1->D, g, x, activation, r1);
   return gcut_patchgan_build_hooked (r1->D, g, x, activation, r1);
 }
 

@@ -13,7 +13,12 @@
 
 G_DEFINE_QUARK (gct - trainer - error - quark, gct_trainer_error)
 
+/* Room for either generator's taps (ResNet 5, StyleGAN2-lite 3). */
 #define NT GCUT_GENERATOR_N_TAPS
+G_STATIC_ASSERT (GCUT_STYLEGAN2_N_TAPS <= NT);
+/* StyleGAN2-lite: one noise input per upsampling, at most 4 (the recipe's
+ * n_downsampling range). */
+#define MAX_NOISE 4
 /* The random streams saved in checkpoints: crops, patches, noise. */
 #define N_RNG 3
 #define RNG_WORDS 6
@@ -40,6 +45,7 @@ typedef struct
   GcutValue x, y;       /* crops of the step (G's inputs, flipped when flipped) */
   GcutValue xsrc, ysrc; /* flip-equivariance: the unflipped crops; else GCUT_NONE */
   GcutValue idx_q[2][NT], idx_k[2][NT]; /* [0] for x, [1] for y; equal without flips */
+  GcutValue noise[2][MAX_NOISE];        /* G's noise on x and on y; unset without */
   GcutValue loss[N_L];
   GcutValue *wrt;
   GcutValue inv_gamma; /* hDCE: 1/Γ, read from the trainer's inv_gamma */
@@ -64,7 +70,12 @@ struct _GctTrainer
 
   StepPlan dplan, gplan;
   GctR1 *r1; /* NULL without the R1 penalty */
-  int tap_hw[NT], tap_w[NT], n_patches[NT];
+  int n_taps, tap_hw[NT], tap_w[NT], n_patches[NT];
+  /* StyleGAN2-lite G: its noise inputs, floats per input for one side, and
+   * their values for x and for y, drawn every step from the noise stream */
+  int n_noise;
+  gsize noise_len[MAX_NOISE];
+  float *noise[2][MAX_NOISE];
 
   /* step buffers, allocated once */
   float *xbuf, *ybuf, *xin, *yin;
@@ -128,6 +139,9 @@ gct_trainer_free (GctTrainer *t)
           g_free (t->idx_q[s][l]);
         g_free (t->idx_k[s][l]);
       }
+  for (int s = 0; s < 2; s++)
+    for (int i = 0; i < MAX_NOISE; i++)
+      g_free (t->noise[s][i]);
   g_free (t->perm);
   g_free (t->scratch);
   if (t->history)
@@ -198,6 +212,40 @@ image_shape (int b, int s)
   return (GcutShape){ 4, { b, 3, s, s } };
 }
 
+/* The networks by kind.  noise: G's inputs for a full pass (unused by the
+ * ResNet G and by encode_only passes). */
+static GcutValue
+build_g (GctTrainer *t, GcutGraph *g, GcutValue x, const GcutValue *noise,
+         GcutValue *taps, gboolean encode_only)
+{
+  if (gcut_network_kind (t->G) == GCUT_NETWORK_STYLEGAN2_GENERATOR)
+    return gcut_stylegan2_generator_build (t->G, g, x, noise, taps, encode_only);
+  return gcut_resnet_generator_build (t->G, g, x, taps, encode_only);
+}
+
+static GcutValue
+build_d (GctTrainer *t, GcutGraph *g, GcutValue x)
+{
+  if (gcut_network_kind (t->D) == GCUT_NETWORK_STYLEGAN2_DISCRIMINATOR)
+    return gcut_stylegan2_discriminator_build (t->D, g, x);
+  return gcut_patchgan_build (t->D, g, x);
+}
+
+/* The inputs for G's noise on one side's batch (none for the ResNet G). */
+static const GcutValue *
+noise_inputs (GctTrainer *t, StepPlan *p, GcutGraph *g, int side)
+{
+  for (int i = 0; i < t->n_noise; i++)
+    {
+      char name[32];
+      g_snprintf (name, sizeof name, "noise_%s%d", side ? "y" : "x", i);
+      p->noise[side][i] = gcut_input (g, name,
+                                      gcut_stylegan2_generator_noise_shape (
+                                          t->G, image_shape (t->batch, t->crop), i));
+    }
+  return p->noise[side];
+}
+
 /* The sum of a list of (1) values times w / n. */
 static GcutValue
 mean_times (GcutGraph *g, const GcutValue *v, int n, double w)
@@ -216,11 +264,12 @@ side_losses (GctTrainer *t, StepPlan *p, int side, GcutValue out, const GcutValu
              GcutValue *src)
 {
   GcutGraph *g = p->graph;
-  GcutValue qtaps[NT], l[NT], s[NT];
+  /* zeroed: GCC cannot see that the first n_taps ≥ 1 get set */
+  GcutValue qtaps[NT], l[NT] = { 0 }, s[NT] = { 0 };
   const char *names[2] = { "x", "y" };
 
-  gcut_resnet_generator_build (t->G, g, out, qtaps, TRUE);
-  for (int i = 0; i < NT; i++)
+  build_g (t, g, out, NULL, qtaps, TRUE);
+  for (int i = 0; i < t->n_taps; i++)
     {
       char name[32];
       g_snprintf (name, sizeof name, "idx_k_%s%d", names[side], i);
@@ -245,8 +294,8 @@ side_losses (GctTrainer *t, StepPlan *p, int side, GcutValue out, const GcutValu
         }
     }
   if (src)
-    *src = mean_times (g, s, NT, 1.0);
-  return mean_times (g, l, NT, 1.0);
+    *src = mean_times (g, s, t->n_taps, 1.0);
+  return mean_times (g, l, t->n_taps, 1.0);
 }
 
 static gboolean
@@ -262,9 +311,9 @@ build_d_plan (GctTrainer *t, GError **error)
   p->x = gcut_input (g, "x", image_shape (t->batch, t->crop));
   p->y = gcut_input (g, "y", image_shape (t->batch, t->crop));
   GcutValue fake
-      = gcut_detach (g, gcut_resnet_generator_build (t->G, g, p->x, NULL, FALSE));
-  GcutValue real = gcut_patchgan_build (t->D, g, p->y);
-  p->loss[L_D] = gct_gan_d (g, real, gcut_patchgan_build (t->D, g, fake), mode);
+      = gcut_detach (g, build_g (t, g, p->x, noise_inputs (t, p, g, 0), NULL, FALSE));
+  GcutValue real = build_d (t, g, p->y);
+  p->loss[L_D] = gct_gan_d (g, real, build_d (t, g, fake), mode);
   p->wrt = g_new (GcutValue, n);
   gcut_network_values (t->D, g, p->wrt);
   if (!gcut_graph_check (g, error))
@@ -304,21 +353,21 @@ build_g_plan (GctTrainer *t, GError **error)
   p->y = need_y ? gcut_input (g, "y", image_shape (t->batch, t->crop)) : GCUT_NONE;
   p->xsrc = p->ysrc = GCUT_NONE;
 
-  fx = gcut_resnet_generator_build (t->G, g, p->x, xtaps, FALSE);
+  fx = build_g (t, g, p->x, noise_inputs (t, p, g, 0), xtaps, FALSE);
   if (need_y)
-    fy = gcut_resnet_generator_build (t->G, g, p->y, ytaps, FALSE);
+    fy = build_g (t, g, p->y, noise_inputs (t, p, g, 1), ytaps, FALSE);
   if (flip_equivariance (t))
     {
       /* G translated the flipped crops: keys from the encoder on the originals. */
       p->xsrc = gcut_input (g, "x_src", image_shape (t->batch, t->crop));
-      gcut_resnet_generator_build (t->G, g, p->xsrc, xtaps, TRUE);
+      build_g (t, g, p->xsrc, NULL, xtaps, TRUE);
       if (need_y)
         {
           p->ysrc = gcut_input (g, "y_src", image_shape (t->batch, t->crop));
-          gcut_resnet_generator_build (t->G, g, p->ysrc, ytaps, TRUE);
+          build_g (t, g, p->ysrc, NULL, ytaps, TRUE);
         }
     }
-  p->loss[L_GAN] = gct_gan_g (g, gcut_patchgan_build (t->D, g, fx), mode);
+  p->loss[L_GAN] = gct_gan_g (g, build_d (t, g, fx), mode);
   p->loss[L_NCE_X]
       = side_losses (t, p, 0, fx, xtaps, t->use[L_SRC] ? &p->loss[L_SRC] : NULL);
   if (t->use[L_NCE_Y])
@@ -370,19 +419,42 @@ image_sha (const GctImage *image)
                                           * sizeof (float));
 }
 
-static gboolean
-check_supported (const GcpRecipe *r, GError **error)
+/* D of the recipe's kind.  The StyleGAN2-lite D is sized as the official
+ * code does, the crop rounded to a power of two in log2, and takes only sides
+ * from that size to 5/4 of it less one. */
+static GcutNetwork *
+discriminator_new (const GcpRecipe *r, GError **error)
 {
-  if (r->generator.kind != GCP_GENERATOR_RESNET
-      || r->discriminator.kind != GCP_DISCRIMINATOR_PATCHGAN)
+  int crop = r->sampling.crop_size, size;
+
+  if (r->discriminator.kind == GCP_DISCRIMINATOR_PATCHGAN)
+    return gcut_patchgan_new (&(GcutPatchGanConfig){
+        r->discriminator.ndf, r->discriminator.n_layers, r->discriminator.antialias });
+  size = 1 << (int)lrint (log2 (crop));
+  if (size > 1024 || crop < size || crop > size * 5 / 4 - 1)
     {
       g_set_error (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_UNSUPPORTED,
-                   "architecture: the trainer runs the resnet generator and the "
-                   "patchgan discriminator; StyleGAN2-lite networks (SinCUT) are not "
-                   "in the engine yet");
-      return FALSE;
+                   "sampling.crop_size: the stylegan2-lite discriminator takes crops of "
+                   "2^k to 5/4·2^k − 1 pixels (k up to 10: 64 to 79, 128 to 159, …), "
+                   "got %d",
+                   crop);
+      return NULL;
     }
-  return TRUE;
+  return gcut_stylegan2_discriminator_new (
+      &(GcutStyleGan2DiscriminatorConfig){ r->discriminator.ndf, size });
+}
+
+/* The official initializations: xavier_normal (gain 0.02) for the ResNet G,
+ * PatchGAN D and F; the StyleGAN2-lite networks keep their own (init_net
+ * skips them). */
+static void
+init_network (GcutNetwork *net, guint64 seed)
+{
+  GcutNetworkKind k = gcut_network_kind (net);
+  if (k == GCUT_NETWORK_STYLEGAN2_GENERATOR || k == GCUT_NETWORK_STYLEGAN2_DISCRIMINATOR)
+    gcut_stylegan2_init (net, seed);
+  else
+    gcut_network_init_xavier (net, 0.02f, seed);
 }
 
 static GctTrainer *
@@ -394,7 +466,7 @@ trainer_make (const GcpRecipe *recipe, const GctImage *content, const GctImage *
   GctRng init;
   int taps_c[NT];
 
-  if (!gcp_recipe_validate (recipe, error) || !check_supported (recipe, error))
+  if (!gcp_recipe_validate (recipe, error))
     return NULL;
   t->recipe = gcp_recipe_copy (recipe);
   r = t->recipe;
@@ -424,19 +496,29 @@ trainer_make (const GcpRecipe *recipe, const GctImage *content, const GctImage *
   t->content_sha = image_sha (content);
   t->style_sha = image_sha (style);
 
-  /* Networks, initialized as the official code (xavier_normal, gain 0.02). */
   t->G = gcp_generator_new (&r->generator, error);
-  if (!t->G)
+  if (!t->G || !(t->D = discriminator_new (r, error)))
     return NULL;
-  t->D = gcut_patchgan_new (&(GcutPatchGanConfig){
-      r->discriminator.ndf, r->discriminator.n_layers, r->discriminator.antialias });
-  for (int i = 0; i < NT; i++)
-    taps_c[i] = gcut_resnet_generator_tap_channels (t->G, i);
-  t->F = gcut_patch_heads_new (taps_c, NT, r->heads.nc);
+  gboolean sg2 = gcut_network_kind (t->G) == GCUT_NETWORK_STYLEGAN2_GENERATOR;
+  t->n_taps = sg2 ? GCUT_STYLEGAN2_N_TAPS : GCUT_GENERATOR_N_TAPS;
+  for (int i = 0; i < t->n_taps; i++)
+    taps_c[i] = sg2 ? gcut_stylegan2_generator_tap_channels (t->G, i)
+                    : gcut_resnet_generator_tap_channels (t->G, i);
+  t->F = gcut_patch_heads_new (taps_c, t->n_taps, r->heads.nc);
   gct_rng_init (&init, (guint64)r->seed, GCT_STREAM_INIT);
-  gcut_network_init_xavier (t->G, 0.02f, gct_rng_next_u64 (&init));
-  gcut_network_init_xavier (t->D, 0.02f, gct_rng_next_u64 (&init));
-  gcut_network_init_xavier (t->F, 0.02f, gct_rng_next_u64 (&init));
+  init_network (t->G, gct_rng_next_u64 (&init));
+  init_network (t->D, gct_rng_next_u64 (&init));
+  init_network (t->F, gct_rng_next_u64 (&init));
+  t->n_noise = sg2 ? gcut_stylegan2_generator_n_noise (t->G) : 0;
+  g_assert (t->n_noise <= MAX_NOISE);
+  for (int i = 0; i < t->n_noise; i++)
+    {
+      GcutShape s = gcut_stylegan2_generator_noise_shape (
+          t->G, image_shape (t->batch, t->crop), i);
+      t->noise_len[i] = (gsize)(s.dims[0] * s.dims[1] * s.dims[2] * s.dims[3]);
+      for (int side = 0; side < 2; side++)
+        t->noise[side][i] = g_new (float, t->noise_len[i]);
+    }
   gct_rng_init (&t->rng[0], (guint64)r->seed, GCT_STREAM_CROPS);
   gct_rng_init (&t->rng[1], (guint64)r->seed, GCT_STREAM_PATCHES);
   gct_rng_init (&t->rng[2], (guint64)r->seed, GCT_STREAM_NOISE);
@@ -477,12 +559,11 @@ trainer_make (const GcpRecipe *recipe, const GctImage *content, const GctImage *
   {
     g_autoptr (GcutGraph) g = gcut_graph_new ();
     GcutValue taps[NT];
-    gcut_resnet_generator_build (t->G, g, gcut_input (g, "x", image_shape (1, t->crop)),
-                                 taps, TRUE);
+    build_g (t, g, gcut_input (g, "x", image_shape (1, t->crop)), NULL, taps, TRUE);
     if (!gcut_graph_check (g, error))
       return NULL;
     guint32 max_hw = 1;
-    for (int i = 0; i < NT; i++)
+    for (int i = 0; i < t->n_taps; i++)
       {
         GcutShape s = gcut_graph_shape (g, taps[i]);
         t->tap_w[i] = (int)s.dims[3];
@@ -557,7 +638,7 @@ network_finite (GcutNetwork *net)
 static void
 sample_patches (GctTrainer *t, int side, gboolean flipped)
 {
-  for (int i = 0; i < NT; i++)
+  for (int i = 0; i < t->n_taps; i++)
     {
       gct_rng_permutation_prefix (&t->rng[1], (guint32)t->tap_hw[i],
                                   (guint32)t->n_patches[i], t->perm, t->scratch);
@@ -588,7 +669,11 @@ gct_trainer_step (GctTrainer *t, GError **error)
   /* hDCE's curriculum, per step as the official code (the plan reads it). */
   t->inv_gamma = (float)(1.0
                          / gct_hdce_gamma (t->step, r->schedule.steps, r->nce.gamma_start,
-                                           r->nce.gamma_end, GCT_GAMMA_LINEAR, 0));
+                                           r->nce.gamma_end,
+                                           r->nce.gamma_schedule == GCP_GAMMA_STEPPED
+                                               ? GCT_GAMMA_STEPPED
+                                               : GCT_GAMMA_LINEAR,
+                                           r->nce.gamma_step_at));
   p = &t->gplan;
 
   /* 1. crops and patch locations */
@@ -605,6 +690,12 @@ gct_trainer_step (GctTrainer *t, GError **error)
   if (t->use[L_NCE_Y])
     sample_patches (t, 1, flipped);
   const float *xin = flipped ? t->xin : t->xbuf, *yin = flipped ? t->yin : t->ybuf;
+  /* G's noise (StyleGAN2-lite), one draw per step and side: the D step's and
+   * the G step's G(x) see the same values, as the official code's one pass. */
+  for (int side = 0; side < (p->y != GCUT_NONE ? 2 : 1); side++)
+    for (int i = 0; i < t->n_noise; i++)
+      for (gsize j = 0; j < t->noise_len[i]; j++)
+        t->noise[side][i][j] = (float)gct_rng_normal (&t->rng[2]);
   if (t->observer)
     {
       GctStepInputs in = { .step = t->step,
@@ -612,8 +703,9 @@ gct_trainer_step (GctTrainer *t, GError **error)
                            .crop = t->crop,
                            .x = t->xbuf,
                            .y = t->ybuf,
-                           .flipped = flipped };
-      for (int i = 0; i < NT; i++)
+                           .flipped = flipped,
+                           .n_taps = t->n_taps };
+      for (int i = 0; i < t->n_taps; i++)
         {
           in.n_patches[i] = t->n_patches[i];
           in.idx[0][i] = t->idx_k[0][i];
@@ -623,6 +715,9 @@ gct_trainer_step (GctTrainer *t, GError **error)
     }
 
   /* 2. D */
+  for (int i = 0; i < t->n_noise; i++)
+    if (!gcut_plan_set_input (d->plan, d->noise[0][i], t->noise[0][i], error))
+      return FALSE;
   if (!gcut_plan_set_input (d->plan, d->x, xin, error)
       || !gcut_plan_set_input (d->plan, d->y, t->ybuf, error)
       || !gcut_plan_forward (d->plan, error)
@@ -657,8 +752,12 @@ gct_trainer_step (GctTrainer *t, GError **error)
       || (p->ysrc != GCUT_NONE
           && !gcut_plan_set_input (p->plan, p->ysrc, t->ybuf, error)))
     return FALSE;
+  for (int side = 0; side < (p->y != GCUT_NONE ? 2 : 1); side++)
+    for (int i = 0; i < t->n_noise; i++)
+      if (!gcut_plan_set_input (p->plan, p->noise[side][i], t->noise[side][i], error))
+        return FALSE;
   for (int side = 0; side < 2; side++)
-    for (int i = 0; i < NT && (side == 0 || t->use[L_NCE_Y]); i++)
+    for (int i = 0; i < t->n_taps && (side == 0 || t->use[L_NCE_Y]); i++)
       if (!gcut_plan_set_indices (p->plan, p->idx_k[side][i], t->idx_k[side][i], error)
           || (p->idx_q[side][i] != p->idx_k[side][i]
               && !gcut_plan_set_indices (p->plan, p->idx_q[side][i], t->idx_q[side][i],

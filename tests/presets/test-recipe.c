@@ -12,7 +12,8 @@ test_shipped (void)
   g_autoptr (GDir) dir = g_dir_open (GCP_TEST_RECIPES_DIR, 0, NULL);
   const char *name;
   int n = 0;
-  gboolean seen_cut = FALSE, seen_cpu = FALSE;
+  gboolean seen_cut = FALSE, seen_cpu = FALSE, seen_sincut = FALSE,
+           seen_sincut_cpu = FALSE, seen_single = FALSE;
 
   g_assert_nonnull (dir);
   while ((name = g_dir_read_name (dir)))
@@ -43,10 +44,14 @@ test_shipped (void)
                       r->schedule.steps, r->generator.ngf, r->sampling.crop_size);
       seen_cut |= g_str_equal (name, "cut.json");
       seen_cpu |= g_str_equal (name, "cut-cpu.json");
+      seen_sincut |= g_str_equal (name, "sincut.json");
+      seen_sincut_cpu |= g_str_equal (name, "sincut-cpu.json");
+      seen_single |= g_str_equal (name, "hdce-src-single.json");
       n++;
     }
-  g_assert_cmpint (n, >=, 6);
+  g_assert_cmpint (n, >=, 9);
   g_assert_true (seen_cut && seen_cpu);
+  g_assert_true (seen_sincut && seen_sincut_cpu && seen_single);
 }
 
 static void
@@ -108,6 +113,28 @@ test_defaults (void)
 }
 
 /* The single-image recipes to come (SinCUT, hDCE+SRC single) use these keys. */
+/* hDCE's stepped curriculum (the official step_gamma). */
+static void
+test_gamma_schedule (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GcpRecipe) r = gcp_recipe_parse (
+      "{\"losses\": {\"nce\": {\"kind\": \"hdce\", \"gamma_schedule\": \"stepped\", "
+      "\"gamma_step_at\": 200}}}",
+      -1, &error);
+  g_autoptr (GcpRecipe) linear = gcp_recipe_new_default ();
+  GcpRecipe *bad;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (r->nce.gamma_schedule, ==, GCP_GAMMA_STEPPED);
+  g_assert_cmpint (r->nce.gamma_step_at, ==, 200);
+  g_assert_cmpint (linear->nce.gamma_schedule, ==, GCP_GAMMA_LINEAR);
+  bad = gcp_recipe_parse ("{\"losses\": {\"nce\": {\"gamma_schedule\": \"cosine\"}}}", -1,
+                          &error);
+  g_assert_null (bad);
+  g_assert_nonnull (strstr (error->message, "losses.nce.gamma_schedule"));
+}
+
 static void
 test_single_image_keys (void)
 {
@@ -358,6 +385,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recipe/values", test_values);
   g_test_add_func ("/recipe/defaults", test_defaults);
   g_test_add_func ("/recipe/single-image-keys", test_single_image_keys);
+  g_test_add_func ("/recipe/gamma-schedule", test_gamma_schedule);
   g_test_add_func ("/recipe/hostile", test_hostile);
   g_test_add_func ("/recipe/find", test_find);
   g_test_add_func ("/recipe/generator-json", test_generator_json);

@@ -65,6 +65,12 @@ typedef enum
 
 typedef enum
 {
+  GCP_GAMMA_LINEAR,  /* Γ from gamma_start to gamma_end over the run */
+  GCP_GAMMA_STEPPED, /* the same, then Γ = 1 after gamma_step_at (step_gamma) */
+} GcpGammaSchedule;
+
+typedef enum
+{
   GCP_MONCE_HARD, /* cost e^{s/β}: unpaired */
   GCP_MONCE_EASY, /* cost e^{(1−s)/β}: paired */
 } GcpMonceCost;
@@ -131,6 +137,8 @@ typedef struct
     gboolean flip_equivariance; /* FastCUT */
     GcpNegatives negatives;
     double gamma_start, gamma_end; /* hDCE's Γ, linear over the steps */
+    GcpGammaSchedule gamma_schedule;
+    gint64 gamma_step_at;
     GcpHdceForm hdce_form;
     double beta; /* WeightNCE / MoNCE temperature */
     double q;    /* MoNCE/WeightNCE negative scale Q */
