@@ -6,7 +6,7 @@
 #include <gcut/gcut.h>
 
 static int size = 256, reps = 5, threads, ngf = 64, ndf = 64;
-static gboolean fast;
+static gboolean fast, bf16;
 static char *device, *cases;
 static GcutBackend *backend;
 
@@ -58,12 +58,14 @@ time_case (const char *name, GcutNetwork *net, gboolean generator, gboolean back
   g_autofree float *out = g_new (float, ny);
   fill (xd, 3 * size * size, rand);
   fill (seed, ny, rand);
-  g_autoptr (GcutPlan) plan = gcut_plan_new (
-      graph, backend,
-      &(GcutPlanSpec){ &y, 1, backward ? &y : NULL, backward, backward ? wrt : NULL,
-                       backward ? n_wrt : 0, 0,
-                       fast ? GCUT_PRECISION_FAST : GCUT_PRECISION_EXACT },
-      &error);
+  g_autoptr (GcutPlan) plan
+      = gcut_plan_new (graph, backend,
+                       &(GcutPlanSpec){ &y, 1, backward ? &y : NULL, backward,
+                                        backward ? wrt : NULL, backward ? n_wrt : 0, 0,
+                                        bf16   ? GCUT_PRECISION_BF16
+                                        : fast ? GCUT_PRECISION_FAST
+                                               : GCUT_PRECISION_EXACT },
+                       &error);
   if (!plan)
     g_error ("%s", error->message);
   double t[64] = { 0 };
@@ -97,7 +99,10 @@ main (int argc, char **argv)
           { "threads", 'j', 0, G_OPTION_ARG_INT, &threads, "Threads (all)", "N" },
           { "ngf", 0, 0, G_OPTION_ARG_INT, &ngf, "Generator width (64)", "N" },
           { "ndf", 0, 0, G_OPTION_ARG_INT, &ndf, "Discriminator width (64)", "N" },
-          { "fast", 0, 0, G_OPTION_ARG_NONE, &fast, "Allow Winograd convolutions", NULL },
+          { "fast", 0, 0, G_OPTION_ARG_NONE, &fast,
+            "FAST precision: Winograd convolutions", NULL },
+          { "bf16", 0, 0, G_OPTION_ARG_NONE, &bf16,
+            "BF16 precision: FAST and bf16 convolutions elsewhere", NULL },
           { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default), cuda or auto",
             "NAME" },
           { "cases", 0, 0, G_OPTION_ARG_STRING, &cases,

@@ -3,7 +3,8 @@
 
 Same machine, same run, same thread count, same 256x256 batch-1 input.  Prints
 each side's median time and ours/PyTorch (below 1 means we are faster), for our
-exact mode (direct convolutions) and our fast mode (Winograd 3x3 convolutions).
+exact mode (direct convolutions), our fast mode (Winograd 3x3 convolutions) and
+our bf16 mode (fast, plus bf16 operands for the other convolutions).
 
     /usr/bin/python3 bench/race_networks.py --build build --threads 2
 """
@@ -72,19 +73,21 @@ def main():
     theirs = torch_times(opt.size, opt.reps)
     env = dict(os.environ, OMP_NUM_THREADS=str(opt.threads))
     ours = {}
-    for mode in ("exact", "fast"):
+    for mode in ("exact", "fast", "bf16"):
         cmd = [os.path.join(opt.build, "bench", "gcut-bench-networks"), "--threads", str(opt.threads),
-               "--size", str(opt.size), "--reps", str(opt.reps)] + (["--fast"] if mode == "fast" else [])
+               "--size", str(opt.size), "--reps", str(opt.reps)] + ([] if mode == "exact" else ["--" + mode])
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
         ours[mode] = {name: float(median) for name, median, _ in (line.split() for line in out.splitlines())}
 
     print(f"CUT networks, {opt.size}x{opt.size} batch 1, {opt.threads} threads, median of {opt.reps}")
     print(f"torch {torch.__version__}, oneDNN in torch: {torch.backends.mkldnn.is_available()}")
-    print("exact: direct convolutions (what the parity tests check); fast: Winograd where it applies")
-    print(f"{'case':<22}{'PyTorch s':>11}{'exact s':>10}{'ratio':>7}{'fast s':>10}{'ratio':>7}")
+    print("exact: direct convolutions (what the parity tests check); fast: Winograd for 3x3; "
+          "bf16: also bf16 operands elsewhere where the CPU has them")
+    print(f"{'case':<22}{'PyTorch s':>11}" + "".join(f"{m + ' s':>10}{'ratio':>7}" for m in ours))
     for name in ("G_forward", "G_forward_backward", "D_forward_backward"):
-        e, f, t = ours["exact"][name], ours["fast"][name], theirs[name]
-        print(f"{name:<22}{t:>11.3f}{e:>10.3f}{e / t:>7.2f}{f:>10.3f}{f / t:>7.2f}")
+        t = theirs[name]
+        print(f"{name:<22}{t:>11.3f}" + "".join(f"{ours[m][name]:>10.3f}{ours[m][name] / t:>7.2f}"
+                                               for m in ours))
 
 
 if __name__ == "__main__":

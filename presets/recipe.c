@@ -43,7 +43,7 @@ typedef struct
   const char *doc;
 } Field;
 
-static const char *const precision_names[] = { "exact", "fast", NULL };
+static const char *const precision_names[] = { "exact", "fast", "bf16", NULL };
 static const char *const generator_names[] = { "resnet", "stylegan2-lite", NULL };
 static const char *const discriminator_names[] = { "patchgan", "stylegan2-lite", NULL };
 static const char *const gan_names[] = { "lsgan", "nonsaturating", NULL };
@@ -81,7 +81,8 @@ static const Field fields[] = {
   NUM ("seed", F_INT64, seed, 0, FALSE, 9007199254740991.0, FALSE, 1,
        "seed of every random stream (crops, patches, initialization)"),
   ENUM ("precision", precision, precision_names, GCP_PRECISION_EXACT,
-        "exact: float32 everywhere; fast: reduced precision where allowed"),
+        "exact: float32 everywhere; fast: also Winograd convolutions; bf16: also "
+        "bf16 operands where the CPU has them"),
 
   OBJ ("architecture", "the networks"),
   OBJ ("architecture.generator", "the generator G (saved in models)"),
@@ -362,6 +363,20 @@ gcp_recipe_free (GcpRecipe *recipe)
     return;
   g_free (recipe->description);
   g_free (recipe);
+}
+
+GcutPrecision
+gcp_recipe_engine_precision (const GcpRecipe *recipe)
+{
+  switch (recipe->precision)
+    {
+    case GCP_PRECISION_FAST:
+      return GCUT_PRECISION_FAST;
+    case GCP_PRECISION_BF16:
+      return GCUT_PRECISION_BF16;
+    default:
+      return GCUT_PRECISION_EXACT;
+    }
 }
 
 void

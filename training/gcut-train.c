@@ -64,8 +64,8 @@ snapshot (gint64 step)
   g_autofree char *path
       = g_strdup_printf ("%s.step-%06" G_GINT64_FORMAT ".png", stem, step);
   const GcpRecipe *r = gct_trainer_recipe (the_trainer);
-  GcutPrecision prec
-      = r->precision == GCP_PRECISION_EXACT ? GCUT_PRECISION_EXACT : GCUT_PRECISION_FAST;
+  /* Snapshots may be tiled: never bf16, whose rounding would show the tiles. */
+  GcutPrecision prec = MIN (gcp_recipe_engine_precision (r), GCUT_PRECISION_FAST);
 
   if (!image
       || !gct_translate_image (gct_trainer_generator (the_trainer), backend, prec, image,

@@ -471,8 +471,7 @@ trainer_make (const GcpRecipe *recipe, const GctImage *content, const GctImage *
   t->recipe = gcp_recipe_copy (recipe);
   r = t->recipe;
   t->backend = backend ? backend : gcut_backend_cpu ();
-  t->precision
-      = r->precision == GCP_PRECISION_EXACT ? GCUT_PRECISION_EXACT : GCUT_PRECISION_FAST;
+  t->precision = gcp_recipe_engine_precision (r);
   t->batch = r->sampling.batch;
   t->crop = r->sampling.crop_size;
   t->ckpt_step = -1;

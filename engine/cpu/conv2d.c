@@ -1,7 +1,11 @@
 /* Convolutions and transposed convolutions through oneDNN.  Weights stay in
  * PyTorch's plain layout outside the kernel (they change every training step);
  * each kernel reorders them into the blocked layout its primitive picked, and
- * weight gradients back out of it.  Activations keep the plan's layout. */
+ * weight gradients back out of it.  Activations keep the plan's layout.
+ *
+ * BF16 plans on CPUs that multiply bfloat16 natively read the pass's inputs as
+ * bf16 (converted by reorders in the kernel) and write f32, accumulating in
+ * f32. */
 #include "dnnl-private.h"
 
 /* The convolution in forward terms: x → y with weights w.  In the backward
@@ -114,19 +118,55 @@ init_desc (const Conv *c, GcutConvPass pass, const dnnl_memory_desc_t *bias,
     }
 }
 
+/* Without avx512_bf16 (or AMX) oneDNN emulates bf16, slower than f32. */
+static gboolean
+bf16_native (void)
+{
+  dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa ();
+  return (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
+}
+
+/* The pass's descriptor with its inputs in bf16: x and w forward, y (the
+ * output gradient) and w backward to data, x and y backward to weights. */
+static Conv
+bf16_conv (const Conv *c, GcutConvPass pass)
+{
+  Conv b = *c;
+  b.x_md.data_type = pass == GCUT_CONV_BACKWARD_DATA ? dnnl_f32 : dnnl_bf16;
+  b.y_md.data_type = pass == GCUT_CONV_FORWARD ? dnnl_f32 : dnnl_bf16;
+  b.w_any.data_type = pass == GCUT_CONV_BACKWARD_WEIGHTS ? dnnl_f32 : dnnl_bf16;
+  return b;
+}
+
 static gboolean
 make_pd (GcutCpuKernel *k, const Conv *c, GcutConvPass pass,
          const dnnl_memory_desc_t *bias, GcutAct act, const_dnnl_primitive_desc_t hint,
          dnnl_primitive_desc_t *pd, GError **error)
 {
+  const gboolean fast = k->node->precision != GCUT_PRECISION_EXACT;
+  const gboolean bf16 = k->node->precision == GCUT_PRECISION_BF16;
   dnnl_convolution_desc_t d;
-  /* Winograd where the plan allows it and oneDNN has it (3×3, stride 1); else
-   * oneDNN's choice among the exact algorithms, which may itself be Winograd
-   * for the weight gradient, where its error stays at rounding level. */
-  if (!c->transposed && k->node->precision == GCUT_PRECISION_FAST
+
+  /* Winograd where the plan allows it and oneDNN has it (3×3, stride 1): it
+   * outruns bf16 direct there.  Else bf16 where the CPU has it natively, unless
+   * oneDNN only has its reference code for it.  Else oneDNN's choice among the
+   * exact algorithms, which may itself be Winograd for the weight gradient,
+   * where its error stays at rounding level. */
+  if (!c->transposed && fast
       && init_desc (c, pass, bias, dnnl_convolution_winograd, &d) == dnnl_success
       && gcut_dnnl_pd (&d, act, k->node->p.slope, hint, pd, NULL))
     return TRUE;
+  if (bf16 && bf16_native ())
+    {
+      Conv b = bf16_conv (c, pass);
+      if (init_desc (&b, pass, bias, dnnl_convolution_direct, &d) == dnnl_success
+          && gcut_dnnl_pd (&d, act, k->node->p.slope, hint, pd, NULL))
+        {
+          if (!gcut_dnnl_is_reference (*pd))
+            return TRUE;
+          g_clear_pointer (pd, dnnl_primitive_desc_destroy);
+        }
+    }
   return gcut_dnnl_check (init_desc (c, pass, bias, dnnl_convolution_auto, &d),
                           "describing the convolution", error)
          && gcut_dnnl_pd (&d, act, k->node->p.slope, hint, pd, error);

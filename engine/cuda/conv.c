@@ -66,7 +66,7 @@ is_transform (Pass pass, int algo)
 #define PICK(perf, n, want_det)                                                          \
   do                                                                                     \
     {                                                                                    \
-      gboolean fast_ = k->node->precision == GCUT_PRECISION_FAST;                        \
+      gboolean fast_ = k->node->precision != GCUT_PRECISION_EXACT;                        \
       for (int pass_ = 0; pass_ < 3 && c->algo < 0; pass_++)                             \
         for (int i_ = 0; i_ < (n); i_++)                                                 \
           if ((perf)[i_].status == CUDNN_STATUS_SUCCESS                                  \

@@ -275,8 +275,8 @@ gcut_train (gint32 drawable, const GcutTrainValues *values, gboolean interactive
 
   run.trainer = trainer;
   run.backend = backend;
-  run.precision = recipe->precision == GCP_PRECISION_EXACT ? GCUT_PRECISION_EXACT
-                                                           : GCUT_PRECISION_FAST;
+  /* The preview may be tiled: never bf16, whose rounding would show the tiles. */
+  run.precision = MIN (gcp_recipe_engine_precision (recipe), GCUT_PRECISION_FAST);
   run.loop = g_main_loop_new (NULL, FALSE);
   g_mutex_init (&run.lock);
   if (interactive)

@@ -20,8 +20,17 @@ typedef enum
    * what the parity tests hold the engine to. */
   GCUT_PRECISION_EXACT,
   /* Also transform-based ones (Winograd convolutions on the CPU, about 2× faster
-   * for 3×3 layers) whose error is larger, around 1e-5 of the values' scale. */
-  GCUT_PRECISION_FAST
+   * for 3×3 layers) whose error is larger, around 1e-5 of the values' scale;
+   * still float32 operands, so results hardly depend on the input's shape
+   * (tiles agree with one pass to about 1e-6). */
+  GCUT_PRECISION_FAST,
+  /* FAST, and bf16 operands with f32 accumulation for the other convolutions,
+   * transposed ones included, forward and backward, where the CPU multiplies
+   * bf16 natively (avx512_bf16, AMX): about 2× faster, each product off by up
+   * to 2⁻⁸ relatively.  Through a deep network that rounding makes results
+   * depend on the input's shape at the 1e-2 level: for training, where speed
+   * matters and every step differs anyway. */
+  GCUT_PRECISION_BF16
 } GcutPrecision;
 
 typedef struct

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <gcp/gcp-error.h>
+#include <gcut/gcut-plan.h>
 
 G_BEGIN_DECLS
 
@@ -90,7 +91,8 @@ typedef enum
 typedef enum
 {
   GCP_PRECISION_EXACT, /* float32 everywhere, reproducible */
-  GCP_PRECISION_FAST,  /* reduced precision where the backend allows it */
+  GCP_PRECISION_FAST,  /* transform-based algorithms (Winograd), float32 */
+  GCP_PRECISION_BF16,  /* also bf16 operands where the CPU has them */
 } GcpPrecision;
 
 typedef struct
@@ -182,6 +184,8 @@ typedef struct
 
 /* Every field at its default (CUT's values). */
 GcpRecipe *gcp_recipe_new_default (void);
+/* The engine's precision for the recipe's "precision". */
+GcutPrecision gcp_recipe_engine_precision (const GcpRecipe *recipe);
 void gcp_recipe_free (GcpRecipe *recipe);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcpRecipe, gcp_recipe_free)
 GcpRecipe *gcp_recipe_copy (const GcpRecipe *recipe);
