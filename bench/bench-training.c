@@ -2,7 +2,7 @@
  * bench/race_training.py: synthetic 286² images, warm-up steps first, then the
  * median of the timed steps, printed as "step_seconds <median>".
  *
- *   gcut-bench-training RECIPE [--threads N] [--fast] [--steps N] [--warmup N] */
+ *   gcut-bench-training RECIPE [--threads N] [--precision P] [--steps N] [--warmup N] */
 #include <stdlib.h>
 
 #include "gct-trainer.h"
@@ -30,10 +30,11 @@ main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   int threads = 2, steps = 3, warmup = 1;
-  gboolean fast = FALSE;
+  g_autofree char *precision = NULL;
   GOptionEntry entries[]
       = { { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU threads", "N" },
-          { "fast", 0, 0, G_OPTION_ARG_NONE, &fast, "fast precision", NULL },
+          { "precision", 0, 0, G_OPTION_ARG_STRING, &precision,
+            "exact, fast or bf16 (default: the recipe's)", "P" },
           { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "timed steps", "N" },
           { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "untimed steps first", "N" },
           { NULL } };
@@ -51,7 +52,18 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 1;
     }
-  recipe->precision = fast ? GCP_PRECISION_FAST : GCP_PRECISION_EXACT;
+  if (precision)
+    {
+      /* The recipe parser knows the names and says what is wrong. */
+      g_autofree char *json = g_strdup_printf ("{\"precision\": \"%s\"}", precision);
+      g_autoptr (GcpRecipe) p = gcp_recipe_parse (json, -1, &error);
+      if (!p)
+        {
+          g_printerr ("%s\n", error->message);
+          return 2;
+        }
+      recipe->precision = p->precision;
+    }
   GctImage content = noise_image (286, 1), style = noise_image (286, 2);
   g_autoptr (GctTrainer) t = gct_trainer_new (recipe, &content, &style, NULL, &error);
   g_autofree double *times = g_new (double, steps);

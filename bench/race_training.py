@@ -3,7 +3,7 @@
 reference trainer (tests/reference/cut_trainer.py), same run, same thread
 count, the cut.json recipe's networks (ngf 64, 9 blocks, ndf 64, P 256) at
 256x256 batch 1.  Prints each side's median seconds per step and ours/PyTorch
-(target <= 0.6), for our exact and fast precision.  Not part of the test suite.
+(target <= 0.6), for our exact, fast and bf16 precision.  Not part of the test suite.
 
     /usr/bin/python3 bench/race_training.py --build build --threads 2
 """
@@ -56,9 +56,9 @@ def main():
     exe = os.path.join(opt.build, "bench", "gcut-bench-training")
     env = dict(os.environ, OMP_NUM_THREADS=str(opt.threads))
     ours = {}
-    for mode in ("exact", "fast"):
+    for mode in ("exact", "fast", "bf16"):
         out = subprocess.run([exe, opt.recipe, "--threads", str(opt.threads), "--steps", str(opt.steps),
-                              "--warmup", str(opt.warmup)] + (["--fast"] if mode == "fast" else []),
+                              "--warmup", str(opt.warmup), "--precision", mode],
                              check=True, capture_output=True, text=True, env=env).stdout
         ours[mode] = float(out.split()[-1])
     ref = torch_step_seconds(recipe, opt.steps, opt.warmup)
