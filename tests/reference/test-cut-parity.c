@@ -5,127 +5,23 @@
  * the weights into our networks, runs one plan computing the same and compares:
  * outputs within 1e-4 max absolute error, every gradient within 1e-3 of its
  * tensor's largest entry (see VANISHING for the gradients that are exactly 0). */
-#include <math.h>
-#include <gcp/gcp-network-io.h>
 #include <gcut/gcut.h>
+
+#include "parity-common.h"
 
 #define OUT_TOL 1e-4
 #define GRAD_TOL 1e-3
 
-static char *dir;
 static int ngf = 64, n_blocks = 9, ndf = 64, n_patches = 256, batch = 1, height = 64,
            width = 64;
 static int block;
 static gboolean no_antialias, no_antialias_up;
-static int failures;
-
-static GcpSafetensors *
-load (const char *file)
-{
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-  g_autoptr (GError) error = NULL;
-  GcpSafetensors *st = gcp_safetensors_load (path, &error);
-  if (!st)
-    g_error ("%s", error->message);
-  return st;
-}
-
-static const float *
-expect (GcpSafetensors *st, const char *name, GcutShape shape)
-{
-  g_autoptr (GError) error = NULL;
-  const float *p = gcp_safetensors_get_f32 (st, name, shape.n_dims, shape.dims, &error);
-  if (!p)
-    g_error ("%s", error->message);
-  return p;
-}
-
-static gint64
-numel (GcutShape s)
-{
-  gint64 n = 1;
-  for (int i = 0; i < s.n_dims; i++)
-    n *= s.dims[i];
-  return n;
-}
-
-/* Reports the error; scale 0 means absolute. */
-static void
-compare (const char *what, const float *ours, const float *ref, gint64 n, double tol,
-         gboolean relative)
-{
-  double worst = 0, scale = 0;
-  for (gint64 i = 0; i < n; i++)
-    {
-      worst = MAX (worst, fabs ((double)ours[i] - ref[i]));
-      scale = MAX (scale, fabs (ref[i]));
-    }
-  double err = relative ? worst / MAX (scale, 1e-30) : worst;
-  gboolean ok = err <= tol && isfinite (err);
-  if (!ok || g_getenv ("PARITY_VERBOSE"))
-    g_print ("%s %-40s %s error %.3g (largest |ref| %.3g)\n", ok ? "ok  " : "FAIL", what,
-             relative ? "relative" : "max abs", err, scale);
-  failures += !ok;
-}
-
-static void
-load_net (GcutNetwork *net, const char *file)
-{
-  g_autoptr (GcpSafetensors) st = load (file);
-  g_autoptr (GError) error = NULL;
-  if (!gcp_network_load (net, st, "", NULL, &error))
-    g_error ("%s: %s", file, error->message);
-}
-
-/* A bias feeding an instance norm has, exactly, zero gradient: the norm
- * removes it.  Both sides then hold rounding noise, which no relative test can
- * compare; such tensors (largest reference entry below VANISHING of the
- * network's largest gradient entry) must be as small on our side. */
-#define VANISHING 1e-5
-
-static double
-largest (const float *p, gint64 n)
-{
-  double m = 0;
-  for (gint64 i = 0; i < n; i++)
-    m = MAX (m, fabs (p[i]));
-  return m;
-}
-
-static void
-compare_grads (GcutNetwork *net, GcpSafetensors *ref, const char *tag)
-{
-  double scale = 0;
-  for (int pass = 0; pass < 2; pass++)
-    for (guint i = 0; i < gcut_network_n_params (net); i++)
-      {
-        g_autofree char *name
-            = g_strdup_printf ("grad.%s.%s", tag, gcut_network_param_name (net, i));
-        GcutShape shape = gcut_network_param_shape (net, i);
-        const float *theirs = expect (ref, name, shape);
-        const float *ours = gcut_network_param_grad (net, i);
-        double r = largest (theirs, numel (shape));
-        if (pass == 0)
-          scale = MAX (scale, r);
-        else if (r > VANISHING * scale)
-          compare (name, ours, theirs, numel (shape), GRAD_TOL, TRUE);
-        else
-          {
-            gboolean ok = largest (ours, numel (shape)) <= VANISHING * scale;
-            if (!ok || g_getenv ("PARITY_VERBOSE"))
-              g_print ("%s %-40s vanishing: ours %.3g, reference %.3g, bound %.3g\n",
-                       ok ? "ok  " : "FAIL", name, largest (ours, numel (shape)), r,
-                       VANISHING * scale);
-            failures += !ok;
-          }
-      }
-}
 
 int
 main (int argc, char **argv)
 {
   GOptionEntry entries[]
-      = { { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Exported case", "DIR" },
+      = { { "dir", 0, 0, G_OPTION_ARG_FILENAME, &parity_dir, "Exported case", "DIR" },
           { "ngf", 0, 0, G_OPTION_ARG_INT, &ngf, "Generator width", "N" },
           { "n-blocks", 0, 0, G_OPTION_ARG_INT, &n_blocks, "Residual blocks", "N" },
           { "ndf", 0, 0, G_OPTION_ARG_INT, &ndf, "Discriminator width", "N" },
@@ -143,7 +39,7 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- CUT parity with PyTorch");
   g_autoptr (GError) error = NULL;
   g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error) || !dir)
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || !parity_dir)
     g_error ("%s", error ? error->message : "--dir is required");
 
   GcutResnetGeneratorConfig gc = { ngf, n_blocks, !no_antialias, !no_antialias_up };
@@ -155,10 +51,10 @@ main (int argc, char **argv)
     tap_channels[t] = gcut_resnet_generator_tap_channels (G, t);
   g_autoptr (GcutNetwork) F
       = gcut_patch_heads_new (tap_channels, GCUT_GENERATOR_N_TAPS, 256);
-  load_net (G, "G.safetensors");
-  load_net (D, "D.safetensors");
-  load_net (F, "F.safetensors");
-  g_autoptr (GcpSafetensors) ref = load ("case.safetensors");
+  parity_load_net (G, "G.safetensors");
+  parity_load_net (D, "D.safetensors");
+  parity_load_net (F, "F.safetensors");
+  g_autoptr (GcpSafetensors) ref = parity_load ("case.safetensors");
 
   g_autoptr (GcutGraph) graph = gcut_graph_new ();
   GcutValue x = gcut_input (graph, "x", (GcutShape){ 4, { batch, 3, height, width } });
@@ -204,7 +100,7 @@ main (int argc, char **argv)
     g_error ("%s", error->message);
 
   GcutShape xs = gcut_graph_shape (graph, x);
-  gcut_plan_set_input (plan, x, expect (ref, "x", xs), &error);
+  gcut_plan_set_input (plan, x, parity_expect (ref, "x", xs), &error);
   for (int t = 0; t < GCUT_GENERATOR_N_TAPS; t++)
     {
       g_autofree char *name = g_strdup_printf ("ids%d", t);
@@ -233,9 +129,10 @@ main (int argc, char **argv)
           = o < 2 ? g_strdup (names[o])
                   : g_strdup_printf ("%s%d", o % 2 ? "feat" : "tap", (o - 2) / 2);
       GcutShape s = gcut_graph_shape (graph, outputs[o]);
-      g_autofree float *ours = g_new (float, numel (s));
+      g_autofree float *ours = g_new (float, parity_numel (s));
       gcut_plan_get_output (plan, outputs[o], ours, &error);
-      compare (name, ours, expect (ref, name, s), numel (s), OUT_TOL, FALSE);
+      parity_compare (name, ours, parity_expect (ref, name, s), parity_numel (s), OUT_TOL,
+                      FALSE);
     }
 
   static const char *seed_names[] = { "r_fake", "r_d" };
@@ -243,21 +140,23 @@ main (int argc, char **argv)
     {
       g_autofree char *name
           = s < 2 ? g_strdup (seed_names[s]) : g_strdup_printf ("r_feat%d", s - 2);
-      if (!gcut_plan_set_seed (plan, seeds[s],
-                               expect (ref, name, gcut_graph_shape (graph, seeds[s])),
-                               &error))
+      if (!gcut_plan_set_seed (
+              plan, seeds[s],
+              parity_expect (ref, name, gcut_graph_shape (graph, seeds[s])), &error))
         g_error ("%s", error->message);
     }
   if (!gcut_plan_backward (plan, &error))
     g_error ("%s", error->message);
-  compare_grads (G, ref, "G");
-  compare_grads (D, ref, "D");
-  compare_grads (F, ref, "F");
-  g_autofree float *gx = g_new (float, numel (xs));
+  parity_compare_grads (G, ref, "G", GRAD_TOL);
+  parity_compare_grads (D, ref, "D", GRAD_TOL);
+  parity_compare_grads (F, ref, "F", GRAD_TOL);
+  g_autofree float *gx = g_new (float, parity_numel (xs));
   gcut_plan_get_grad (plan, x, gx, &error);
-  compare ("grad.x", gx, expect (ref, "grad.x", xs), numel (xs), GRAD_TOL, TRUE);
+  parity_compare ("grad.x", gx, parity_expect (ref, "grad.x", xs), parity_numel (xs),
+                  GRAD_TOL, TRUE);
 
-  g_print ("%s: %d of %u comparisons failed\n", dir, failures, n_params + 2 + 2 * 5 + 1);
-  g_free (dir);
-  return failures ? 1 : 0;
+  g_print ("%s: %d of %u comparisons failed\n", parity_dir, parity_failures,
+           n_params + 2 + 2 * 5 + 1);
+  g_free (parity_dir);
+  return parity_failures ? 1 : 0;
 }

@@ -7,114 +7,15 @@
  * one plan computing the same and compares: outputs within 1e-4 max absolute
  * error, every gradient within 1e-3 of its tensor's largest entry.  It also
  * checks that the encoder alone (encode_only) gives the same taps. */
-#include <math.h>
-#include <gcp/gcp-network-io.h>
 #include <gcut/gcut.h>
+
+#include "parity-common.h"
 
 #define OUT_TOL 1e-4
 #define GRAD_TOL 1e-3
-/* Tensors whose reference gradient is below this share of the network's
- * largest entry are (analytically) zero: ours must be as small. */
-#define VANISHING 1e-5
 
-static char *dir;
 static int ngf = 10, ndf = 8, size = 64, n_down = 1, n_blocks = 6, batch = 1, height = 64,
            width = 64, d_height, d_width;
-static int failures, comparisons;
-
-static GcpSafetensors *
-load (const char *file)
-{
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-  g_autoptr (GError) error = NULL;
-  GcpSafetensors *st = gcp_safetensors_load (path, &error);
-  if (!st)
-    g_error ("%s", error->message);
-  return st;
-}
-
-static const float *
-expect (GcpSafetensors *st, const char *name, GcutShape shape)
-{
-  g_autoptr (GError) error = NULL;
-  const float *p = gcp_safetensors_get_f32 (st, name, shape.n_dims, shape.dims, &error);
-  if (!p)
-    g_error ("%s", error->message);
-  return p;
-}
-
-static gint64
-numel (GcutShape s)
-{
-  gint64 n = 1;
-  for (int i = 0; i < s.n_dims; i++)
-    n *= s.dims[i];
-  return n;
-}
-
-static double
-largest (const float *p, gint64 n)
-{
-  double m = 0;
-  for (gint64 i = 0; i < n; i++)
-    m = MAX (m, fabs (p[i]));
-  return m;
-}
-
-static void
-compare (const char *what, const float *ours, const float *ref, gint64 n, double tol,
-         gboolean relative)
-{
-  double worst = 0, scale = largest (ref, n);
-  for (gint64 i = 0; i < n; i++)
-    worst = MAX (worst, fabs ((double)ours[i] - ref[i]));
-  double err = relative ? worst / MAX (scale, 1e-30) : worst;
-  gboolean ok = err <= tol && isfinite (err);
-  if (!ok || g_getenv ("PARITY_VERBOSE"))
-    g_print ("%s %-44s %s error %.3g (largest |ref| %.3g)\n", ok ? "ok  " : "FAIL", what,
-             relative ? "relative" : "max abs", err, scale);
-  failures += !ok;
-  comparisons++;
-}
-
-static void
-load_net (GcutNetwork *net, const char *file)
-{
-  g_autoptr (GcpSafetensors) st = load (file);
-  g_autoptr (GError) error = NULL;
-  if (!gcp_network_load (net, st, "", NULL, &error))
-    g_error ("%s: %s", file, error->message);
-}
-
-static void
-compare_grads (GcutNetwork *net, GcpSafetensors *ref, const char *tag)
-{
-  double scale = 0;
-  for (int pass = 0; pass < 2; pass++)
-    for (guint i = 0; i < gcut_network_n_params (net); i++)
-      {
-        g_autofree char *name
-            = g_strdup_printf ("grad.%s.%s", tag, gcut_network_param_name (net, i));
-        GcutShape shape = gcut_network_param_shape (net, i);
-        const float *theirs = expect (ref, name, shape);
-        const float *ours = gcut_network_param_grad (net, i);
-        double r = largest (theirs, numel (shape));
-        if (pass == 0)
-          scale = MAX (scale, r);
-        else if (r > VANISHING * scale)
-          compare (name, ours, theirs, numel (shape), GRAD_TOL, TRUE);
-        else
-          {
-            gboolean ok = largest (ours, numel (shape)) <= VANISHING * scale;
-            if (!ok || g_getenv ("PARITY_VERBOSE"))
-              g_print ("%s %-44s vanishing: ours %.3g, reference %.3g, bound %.3g\n",
-                       ok ? "ok  " : "FAIL", name, largest (ours, numel (shape)), r,
-                       VANISHING * scale);
-            failures += !ok;
-            comparisons++;
-          }
-      }
-}
 
 /* The taps of the encoder alone, against the reference's. */
 static void
@@ -129,7 +30,7 @@ check_encode_only (GcutNetwork *G, GcpSafetensors *ref, GcutShape xs)
   g_autoptr (GcutPlan) plan = gcut_plan_new (
       graph, gcut_backend_cpu (),
       &(GcutPlanSpec){ taps, GCUT_STYLEGAN2_N_TAPS, NULL, 0, NULL, 0, 0 }, &error);
-  if (!plan || !gcut_plan_set_input (plan, x, expect (ref, "x", xs), &error)
+  if (!plan || !gcut_plan_set_input (plan, x, parity_expect (ref, "x", xs), &error)
       || !gcut_plan_forward (plan, &error))
     g_error ("encode_only: %s", error->message);
   for (int t = 0; t < GCUT_STYLEGAN2_N_TAPS; t++)
@@ -137,9 +38,10 @@ check_encode_only (GcutNetwork *G, GcpSafetensors *ref, GcutShape xs)
       g_autofree char *name = g_strdup_printf ("tap%d", t);
       g_autofree char *what = g_strdup_printf ("encode_only %s", name);
       GcutShape s = gcut_graph_shape (graph, taps[t]);
-      g_autofree float *ours = g_new (float, numel (s));
+      g_autofree float *ours = g_new (float, parity_numel (s));
       gcut_plan_get_output (plan, taps[t], ours, &error);
-      compare (what, ours, expect (ref, name, s), numel (s), OUT_TOL, FALSE);
+      parity_compare (what, ours, parity_expect (ref, name, s), parity_numel (s), OUT_TOL,
+                      FALSE);
     }
 }
 
@@ -147,7 +49,7 @@ int
 main (int argc, char **argv)
 {
   GOptionEntry entries[]
-      = { { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Exported case", "DIR" },
+      = { { "dir", 0, 0, G_OPTION_ARG_FILENAME, &parity_dir, "Exported case", "DIR" },
           { "ngf", 0, 0, G_OPTION_ARG_INT, &ngf, "Generator width", "N" },
           { "ndf", 0, 0, G_OPTION_ARG_INT, &ndf, "Discriminator width", "N" },
           { "size", 0, 0, G_OPTION_ARG_INT, &size, "Official crop size", "N" },
@@ -163,16 +65,16 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- SinCUT parity with PyTorch");
   g_autoptr (GError) error = NULL;
   g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error) || !dir)
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || !parity_dir)
     g_error ("%s", error ? error->message : "--dir is required");
 
   g_autoptr (GcutNetwork) G = gcut_stylegan2_generator_new (
       &(GcutStyleGan2GeneratorConfig){ ngf, n_down, n_blocks, size });
   g_autoptr (GcutNetwork) D = gcut_stylegan2_discriminator_new (
       &(GcutStyleGan2DiscriminatorConfig){ ndf, size });
-  load_net (G, "G.safetensors");
-  load_net (D, "D.safetensors");
-  g_autoptr (GcpSafetensors) ref = load ("case.safetensors");
+  parity_load_net (G, "G.safetensors");
+  parity_load_net (D, "D.safetensors");
+  g_autoptr (GcpSafetensors) ref = parity_load ("case.safetensors");
 
   g_autoptr (GcutGraph) graph = gcut_graph_new ();
   GcutShape xs = { 4, { batch, 3, height, width } };
@@ -209,45 +111,51 @@ main (int argc, char **argv)
       &(GcutPlanSpec){ outputs, n_outputs, outputs, n_outputs, wrt, n_wrt, 0 }, &error);
   if (!plan)
     g_error ("%s", error->message);
-  gcut_plan_set_input (plan, x, expect (ref, "x", xs), &error);
+  gcut_plan_set_input (plan, x, parity_expect (ref, "x", xs), &error);
   for (int i = 0; i < n_noise; i++)
     {
       g_autofree char *name = g_strdup_printf ("noise%d", i);
-      gcut_plan_set_input (
-          plan, noise[i], expect (ref, name, gcut_graph_shape (graph, noise[i])), &error);
+      gcut_plan_set_input (plan, noise[i],
+                           parity_expect (ref, name, gcut_graph_shape (graph, noise[i])),
+                           &error);
     }
   if (d_height)
-    gcut_plan_set_input (plan, y, expect (ref, "y", gcut_graph_shape (graph, y)), &error);
+    gcut_plan_set_input (plan, y, parity_expect (ref, "y", gcut_graph_shape (graph, y)),
+                         &error);
   if (error || !gcut_plan_forward (plan, &error))
     g_error ("%s", error->message);
 
   for (int o = 0; o < n_outputs; o++)
     {
       GcutShape s = gcut_graph_shape (graph, outputs[o]);
-      g_autofree float *ours = g_new (float, numel (s));
+      g_autofree float *ours = g_new (float, parity_numel (s));
       g_autofree char *r_name = g_strconcat ("r_", names[o], NULL);
       gcut_plan_get_output (plan, outputs[o], ours, &error);
-      compare (names[o], ours, expect (ref, names[o], s), numel (s), OUT_TOL, FALSE);
-      if (!gcut_plan_set_seed (plan, outputs[o], expect (ref, r_name, s), &error))
+      parity_compare (names[o], ours, parity_expect (ref, names[o], s), parity_numel (s),
+                      OUT_TOL, FALSE);
+      if (!gcut_plan_set_seed (plan, outputs[o], parity_expect (ref, r_name, s), &error))
         g_error ("%s", error->message);
     }
   if (!gcut_plan_backward (plan, &error))
     g_error ("%s", error->message);
-  compare_grads (G, ref, "G");
-  compare_grads (D, ref, "D");
-  g_autofree float *gx = g_new (float, numel (xs));
+  parity_compare_grads (G, ref, "G", GRAD_TOL);
+  parity_compare_grads (D, ref, "D", GRAD_TOL);
+  g_autofree float *gx = g_new (float, parity_numel (xs));
   gcut_plan_get_grad (plan, x, gx, &error);
-  compare ("grad.x", gx, expect (ref, "grad.x", xs), numel (xs), GRAD_TOL, TRUE);
+  parity_compare ("grad.x", gx, parity_expect (ref, "grad.x", xs), parity_numel (xs),
+                  GRAD_TOL, TRUE);
   if (d_height)
     {
       GcutShape ys = gcut_graph_shape (graph, y);
-      g_autofree float *gy = g_new (float, numel (ys));
+      g_autofree float *gy = g_new (float, parity_numel (ys));
       gcut_plan_get_grad (plan, y, gy, &error);
-      compare ("grad.y", gy, expect (ref, "grad.y", ys), numel (ys), GRAD_TOL, TRUE);
+      parity_compare ("grad.y", gy, parity_expect (ref, "grad.y", ys), parity_numel (ys),
+                      GRAD_TOL, TRUE);
     }
   check_encode_only (G, ref, xs);
 
-  g_print ("%s: %d of %d comparisons failed\n", dir, failures, comparisons);
-  g_free (dir);
-  return failures ? 1 : 0;
+  g_print ("%s: %d of %d comparisons failed\n", parity_dir, parity_failures,
+           parity_comparisons);
+  g_free (parity_dir);
+  return parity_failures ? 1 : 0;
 }
