@@ -54,6 +54,13 @@ void gcut_ops_clear_error (char **error_field);
 /* The region every op needs: the whole input however little is asked for,
  * except for images over the limit, where only roi is passed through. */
 GeglRectangle gcut_ops_whole_input (GeglOperation *op, const GeglRectangle *roi);
+/* The class functions every op shares: R'G'B'A float on every pad; the whole
+ * input (see gcut_ops_whole_input) required, invalidated and cached. */
+void gcut_ops_prepare (GeglOperation *op);
+GeglRectangle gcut_ops_whole_region (GeglOperation *op, const gchar *pad,
+                                     const GeglRectangle *roi);
+GeglRectangle gcut_ops_cached_region (GeglOperation *op, const GeglRectangle *roi);
+
 /* FALSE, with the error, when op's input is over the limit. */
 gboolean gcut_ops_check_size (GeglOperation *op, GError **error);
 

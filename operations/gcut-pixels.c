@@ -137,6 +137,28 @@ gcut_ops_whole_input (GeglOperation *op, const GeglRectangle *roi)
   return *in;
 }
 
+void
+gcut_ops_prepare (GeglOperation *op)
+{
+  const Babl *format = babl_format (RGBA);
+  gegl_operation_set_format (op, "input", format);
+  if (GEGL_IS_OPERATION_COMPOSER (op))
+    gegl_operation_set_format (op, "aux", format);
+  gegl_operation_set_format (op, "output", format);
+}
+
+GeglRectangle
+gcut_ops_whole_region (GeglOperation *op, const gchar *pad, const GeglRectangle *roi)
+{
+  return gcut_ops_whole_input (op, roi);
+}
+
+GeglRectangle
+gcut_ops_cached_region (GeglOperation *op, const GeglRectangle *roi)
+{
+  return gcut_ops_whole_input (op, roi);
+}
+
 gboolean
 gcut_ops_check_size (GeglOperation *op, GError **error)
 {

@@ -57,15 +57,6 @@ property_string (error, _("Error"), "")
 
 #include "gcut-train-cache.h"
 
-static void
-prepare (GeglOperation *operation)
-{
-  const Babl *format = babl_format ("R'G'B'A float");
-  gegl_operation_set_format (operation, "input", format);
-  gegl_operation_set_format (operation, "aux", format);
-  gegl_operation_set_format (operation, "output", format);
-}
-
 static GeglRectangle
 get_bounding_box (GeglOperation *operation)
 {
@@ -79,19 +70,6 @@ get_required_for_output (GeglOperation *operation, const gchar *input_pad,
   const GeglRectangle *box
       = gegl_operation_source_get_bounding_box (operation, input_pad);
   return box ? *box : (GeglRectangle){ 0 };
-}
-
-static GeglRectangle
-get_whole (GeglOperation *operation, const GeglRectangle *roi)
-{
-  return gcut_ops_whole_input (operation, roi);
-}
-
-static GeglRectangle
-get_invalidated_by_change (GeglOperation *operation, const gchar *input_pad,
-                           const GeglRectangle *region)
-{
-  return gcut_ops_whole_input (operation, region);
 }
 
 static GctImage *
@@ -234,11 +212,11 @@ gegl_op_class_init (GeglOpClass *klass)
   GeglOperationClass *operation_class = GEGL_OPERATION_CLASS (klass);
   GeglOperationComposerClass *composer_class = GEGL_OPERATION_COMPOSER_CLASS (klass);
 
-  operation_class->prepare = prepare;
+  operation_class->prepare = gcut_ops_prepare;
   operation_class->get_bounding_box = get_bounding_box;
   operation_class->get_required_for_output = get_required_for_output;
-  operation_class->get_invalidated_by_change = get_invalidated_by_change;
-  operation_class->get_cached_region = get_whole;
+  operation_class->get_invalidated_by_change = gcut_ops_whole_region;
+  operation_class->get_cached_region = gcut_ops_cached_region;
   operation_class->threaded = FALSE;
   composer_class->process = process;
 

@@ -44,27 +44,6 @@ property_string (error, _("Error"), "")
 
 #include "gegl-op.h"
 
-static void
-prepare (GeglOperation *operation)
-{
-  const Babl *format = babl_format ("R'G'B'A float");
-  gegl_operation_set_format (operation, "input", format);
-  gegl_operation_set_format (operation, "output", format);
-}
-
-static GeglRectangle
-get_required_for_output (GeglOperation *operation, const gchar *input_pad,
-                         const GeglRectangle *roi)
-{
-  return gcut_ops_whole_input (operation, roi);
-}
-
-static GeglRectangle
-get_cached_region (GeglOperation *operation, const GeglRectangle *roi)
-{
-  return gcut_ops_whole_input (operation, roi);
-}
-
 static gboolean
 process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
          const GeglRectangle *result, gint level)
@@ -95,10 +74,10 @@ gegl_op_class_init (GeglOpClass *klass)
   GeglOperationClass *operation_class = GEGL_OPERATION_CLASS (klass);
   GeglOperationFilterClass *filter_class = GEGL_OPERATION_FILTER_CLASS (klass);
 
-  operation_class->prepare = prepare;
-  operation_class->get_required_for_output = get_required_for_output;
-  operation_class->get_invalidated_by_change = get_required_for_output;
-  operation_class->get_cached_region = get_cached_region;
+  operation_class->prepare = gcut_ops_prepare;
+  operation_class->get_required_for_output = gcut_ops_whole_region;
+  operation_class->get_invalidated_by_change = gcut_ops_whole_region;
+  operation_class->get_cached_region = gcut_ops_cached_region;
   /* The engine parallelizes inside; the instance norms need the whole image. */
   operation_class->threaded = FALSE;
   filter_class->process = process;
