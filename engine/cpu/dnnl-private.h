@@ -19,11 +19,24 @@ typedef struct
   dnnl_exec_arg_t args[GCUT_DNNL_MAX_ARGS];
 } GcutDnnlCall;
 
+/* A buffer in a primitive's own layout, alive only while the kernel runs: it
+ * lives in the plan's shared scratch, at `offset`. */
 typedef struct
 {
-  int n_calls, n_mems;
+  dnnl_memory_t mem;
+  gsize offset, bytes;
+  gboolean padded; /* its layout has padding lanes, which must read as zeros */
+} GcutDnnlCopy;
+
+/* The kernel's scratch: its copies, then the largest scratchpad of its
+ * primitives. */
+typedef struct
+{
+  int n_calls, n_mems, n_copies;
   GcutDnnlCall calls[GCUT_DNNL_MAX_CALLS];
   dnnl_memory_t mems[GCUT_DNNL_MAX_MEMS];
+  GcutDnnlCopy copies[GCUT_DNNL_MAX_MEMS];
+  gsize copies_bytes, scratchpad_bytes;
   dnnl_primitive_desc_t hint; /* forward pd the backward pds were made from */
 } GcutDnnlSeq;
 
@@ -45,8 +58,8 @@ typedef struct
 
 GcutDnnlArg gcut_dnnl_tensor_arg (int arg, const GcutTensor *t, gboolean output);
 /* Appends the primitive of pd over these buffers.  Where pd wants another
- * layout, it works on an owned copy, with a reorder appended before it (inputs)
- * or after it (outputs). */
+ * layout, it works on a copy in the scratch, with a reorder appended before it
+ * (inputs) or after it (outputs). */
 gboolean gcut_dnnl_add (GcutCpuKernel *k, const_dnnl_primitive_desc_t pd,
                         const GcutDnnlArg *args, int n_args, GError **error);
 /* TRUE when pd is oneDNN's slow reference implementation. */

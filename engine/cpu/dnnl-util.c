@@ -68,16 +68,45 @@ static dnnl_memory_t
 new_mem (GcutCpuKernel *k, const dnnl_memory_desc_t *md, void *data, GError **error)
 {
   dnnl_memory_t mem;
-  void *owned;
   if (!gcut_dnnl_check (dnnl_memory_create (&mem, md, gcut_cpu_engine (), data),
                         "creating a memory", error)
       || !keep_mem (gcut_dnnl_seq (k), mem, error))
     return NULL;
-  /* A copy in a channel-padded layout (3 channels in blocks of 16, say) must
-   * hold zeros in its padding: primitives read those lanes, and reorders into
-   * it do not always clear them. */
-  if (data == DNNL_MEMORY_ALLOCATE && dnnl_memory_get_data_handle (mem, &owned) == dnnl_success)
-    memset (owned, 0, dnnl_memory_desc_get_size (md));
+  return mem;
+}
+
+static void
+update_scratch (GcutCpuKernel *k)
+{
+  GcutDnnlSeq *s = gcut_dnnl_seq (k);
+  k->scratch_bytes = s->copies_bytes + s->scratchpad_bytes;
+}
+
+static gboolean
+is_padded (const dnnl_memory_desc_t *md)
+{
+  for (int i = 0; i < md->ndims; i++)
+    if (md->padded_dims[i] != md->dims[i])
+      return TRUE;
+  return FALSE;
+}
+
+/* A copy in md's layout, placed in the kernel's part of the scratch rather
+ * than owned: the plan's memory size then counts it, and kernels share it. */
+static dnnl_memory_t
+new_copy (GcutCpuKernel *k, const dnnl_memory_desc_t *md, GError **error)
+{
+  GcutDnnlSeq *s = gcut_dnnl_seq (k);
+  dnnl_memory_t mem = new_mem (k, md, DNNL_MEMORY_NONE, error);
+  gsize bytes = dnnl_memory_desc_get_size (md);
+
+  if (!mem)
+    return NULL;
+  s->copies[s->n_copies++]
+      = (GcutDnnlCopy){ mem, s->copies_bytes, bytes, is_padded (md) };
+  /* 64-byte aligned, like oneDNN's own buffers */
+  s->copies_bytes += (bytes + 63) & ~(gsize)63;
+  update_scratch (k);
   return mem;
 }
 
@@ -106,10 +135,13 @@ scratch_mem (GcutCpuKernel *k, const_dnnl_primitive_desc_t pd, dnnl_memory_t *me
       = dnnl_primitive_desc_query_md (pd, dnnl_query_scratchpad_md, 0);
   gsize bytes = md ? dnnl_memory_desc_get_size (md) : 0;
 
+  GcutDnnlSeq *s = gcut_dnnl_seq (k);
+
   *mem = NULL;
   if (!bytes)
     return TRUE;
-  k->scratch_bytes = MAX (k->scratch_bytes, bytes);
+  s->scratchpad_bytes = MAX (s->scratchpad_bytes, bytes);
+  update_scratch (k);
   return (*mem = new_mem (k, md, DNNL_MEMORY_NONE, error)) != NULL;
 }
 
@@ -183,7 +215,7 @@ gcut_dnnl_add (GcutCpuKernel *k, const_dnnl_primitive_desc_t pd, const GcutDnnlA
         return FALSE;
       exec[i].memory = dnnl_memory_desc_equal (&args[i].md, want)
                            ? user[i]
-                           : new_mem (k, want, DNNL_MEMORY_ALLOCATE, error);
+                           : new_copy (k, want, error);
       if (!exec[i].memory
           || (!args[i].output && exec[i].memory != user[i]
               && !add_reorder (k, user[i], exec[i].memory, error)))
@@ -204,11 +236,22 @@ void
 gcut_dnnl_run (GcutCpuKernel *k, void *scratch)
 {
   GcutDnnlSeq *s = k->state;
+  for (int i = 0; i < s->n_copies; i++)
+    {
+      GcutDnnlCopy *c = &s->copies[i];
+      void *data = (char *)scratch + c->offset;
+      /* Primitives read padding lanes (3 channels in blocks of 16, say), and
+       * reorders into the copy do not always clear them; the scratch holds
+       * whatever the kernel before left there. */
+      if (c->padded)
+        memset (data, 0, c->bytes);
+      dnnl_memory_set_data_handle (c->mem, data);
+    }
   for (int i = 0; i < s->n_calls; i++)
     {
       GcutDnnlCall *call = &s->calls[i];
       if (call->scratch)
-        dnnl_memory_set_data_handle (call->scratch, scratch);
+        dnnl_memory_set_data_handle (call->scratch, (char *)scratch + s->copies_bytes);
       dnnl_primitive_execute (call->prim, gcut_cpu_stream (), call->n_args, call->args);
     }
   dnnl_stream_wait (gcut_cpu_stream ());

@@ -76,8 +76,9 @@ gboolean gcut_plan_get_grad (GcutPlan *plan, GcutValue input, float *data,
 
 /* Bytes of the intermediate arena, for tests and memory reports. */
 gsize gcut_plan_arena_size (const GcutPlan *plan);
-/* All the working memory the plan holds: the arena and the kernels' shared
- * scratch (large for Winograd convolutions), for memory budgets. */
+/* All the working memory the plan holds, for memory budgets: the arena and
+ * the kernels' shared scratch (the CPU backend's layout and bf16 copies of
+ * convolution operands, Winograd workspaces). */
 gsize gcut_plan_memory_size (const GcutPlan *plan);
 
 G_END_DECLS
