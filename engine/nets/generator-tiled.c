@@ -13,126 +13,24 @@
 
 #include "feature-store-private.h"
 #include "generator-private.h"
+#include "generator-tiles-private.h"
 
-#define DEFAULT_BUDGET ((gsize)512 << 20)
-#define MIN_TILE 64
 #define IN_EPS 1e-5
 
 typedef struct
 {
-  int x, y, w, h;
-} Rect;
-
-typedef struct
-{
+  GcutTiles t; /* the image padded to a multiple of 4, at least 8 */
   GcutNetwork *G;
-  GcutBackend *backend;
-  const GcutGeneratorRun *run;
-  int pw, ph; /* the image padded to a multiple of 4, at least 8 */
-  int tile, nx, ny;
   GcutSegment seg[GCUT_MAX_SEGMENTS];
   int n_seg;
   GcutFeatureStore *store;
-  double done, total; /* estimated cost */
-  gsize arena;        /* the largest plan's */
 } Job;
-
-static Rect
-tile_rect (const Job *job, int i, int j)
-{
-  int x = i * job->tile, y = j * job->tile;
-  return (Rect){ x, y, MIN (job->tile, job->pw - x), MIN (job->tile, job->ph - y) };
-}
-
-/* The tile with `halo` around it, inside the image: at the image border it
- * abuts the border, so the network pads there as it does for the whole image.
- * Origins stay multiples of 4, so strided layers sample the same phase. */
-static Rect
-window (const Job *job, int halo, Rect t)
-{
-  int w = MIN (job->tile + 2 * halo, job->pw), h = MIN (job->tile + 2 * halo, job->ph);
-  return (Rect){ CLAMP (t.x - halo, 0, job->pw - w), CLAMP (t.y - halo, 0, job->ph - h),
-                 w, h };
-}
-
-static gboolean
-callback_failed (GError *local, const char *what, GError **error)
-{
-  if (local)
-    g_propagate_error (error, local);
-  else
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed", what);
-  return FALSE;
-}
-
-static gboolean
-advance (Job *job, double cost, GError **error)
-{
-  const GcutGeneratorRun *run = job->run;
-  job->done += cost;
-  if (run->progress && !run->progress (MIN (job->done / job->total, 1.0), run->data))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                           "translation cancelled");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* The (3, r.h, r.w) block of the padded image at r; scratch holds 3·r.w·r.h. */
-static gboolean
-read_image (const Job *job, Rect r, float *block, float *scratch, GError **error)
-{
-  const GcutGeneratorRun *run = job->run;
-  int w = MIN (r.x + r.w, run->width) - r.x, h = MIN (r.y + r.h, run->height) - r.y;
-  GError *local = NULL;
-
-  if (!run->read (r.x, r.y, w, h, scratch, run->data, &local))
-    return callback_failed (local, "reading the image", error);
-  for (int c = 0; c < 3; c++)
-    for (int y = 0; y < r.h; y++)
-      for (int x = 0; x < r.w; x++)
-        block[((gsize)c * r.h + y) * r.w + x]
-            = scratch[((gsize)c * h + MIN (y, h - 1)) * w + MIN (x, w - 1)];
-  return TRUE;
-}
-
-/* Tile t of a (3, win.h, win.w) output block, cut to the image. */
-static gboolean
-write_image (const Job *job, Rect t, Rect win, const float *block, float *scratch,
-             GError **error)
-{
-  const GcutGeneratorRun *run = job->run;
-  int w = MIN (t.x + t.w, run->width) - t.x, h = MIN (t.y + t.h, run->height) - t.y;
-  GError *local = NULL;
-
-  for (int c = 0; c < 3; c++)
-    for (int y = 0; y < h; y++)
-      for (int x = 0; x < w; x++)
-        scratch[((gsize)c * h + y) * w + x]
-            = block[((gsize)c * win.h + t.y - win.y + y) * win.w + t.x - win.x + x];
-  if (!run->write (t.x, t.y, w, h, scratch, run->data, &local))
-    return callback_failed (local, "writing the image", error);
-  return TRUE;
-}
-
-static GcutPlan *
-new_plan (Job *job, GcutGraph *graph, GcutValue y, GError **error)
-{
-  GcutPlan *plan = gcut_plan_new (
-      graph, job->backend,
-      &(GcutPlanSpec){ .outputs = &y, .n_outputs = 1, .precision = job->run->precision },
-      error);
-  if (plan)
-    job->arena = MAX (job->arena, gcut_plan_memory_size (plan));
-  return plan;
-}
 
 /* Today's one-pass run, for images that fit in one window. */
 static gboolean
 run_whole (Job *job, GError **error)
 {
-  Rect all = { 0, 0, job->pw, job->ph };
+  GcutRect all = { 0, 0, job->t.pw, job->t.ph };
   g_autoptr (GcutGraph) graph = gcut_graph_new ();
   g_autoptr (GcutPlan) plan = NULL;
   g_autofree float *block = g_new (float, 3 * (gsize)all.w * all.h);
@@ -141,31 +39,32 @@ run_whole (Job *job, GError **error)
 
   x = gcut_input (graph, "image", (GcutShape){ 4, { 1, 3, all.h, all.w } });
   y = gcut_resnet_generator_build (job->G, graph, x, NULL, FALSE);
-  job->total = 1;
-  return (plan = new_plan (job, graph, y, error))
-         && read_image (job, all, block, scratch, error)
+  job->t.total = 1;
+  return (plan = gcut_tiles_plan (&job->t, graph, y, error))
+         && gcut_tiles_read (&job->t, all, block, scratch, error)
          && gcut_plan_set_input (plan, x, block, error) && gcut_plan_forward (plan, error)
          && gcut_plan_get_output (plan, y, block, error)
-         && write_image (job, all, all, block, scratch, error) && advance (job, 1, error);
+         && gcut_tiles_write (&job->t, all, all, block, scratch, error)
+         && gcut_tiles_advance (&job->t, 1, error);
 }
 
 static gboolean
-load_input (Job *job, int si, Rect win, float *block, float *scratch, GError **error)
+load_input (Job *job, int si, GcutRect win, float *block, float *scratch, GError **error)
 {
   int s = job->seg[si].scale_in;
   if (si == 0)
-    return read_image (job, win, block, scratch, error);
+    return gcut_tiles_read (&job->t, win, block, scratch, error);
   return gcut_feature_store_read (job->store, (si - 1) % 2, win.x / s, win.y / s,
                                   win.w / s, win.h / s, block, error);
 }
 
 static gboolean
-store_output (Job *job, int si, Rect t, Rect win, const float *block, float *scratch,
-              GError **error)
+store_output (Job *job, int si, GcutRect t, GcutRect win, const float *block,
+              float *scratch, GError **error)
 {
   int s = job->seg[si].scale_out;
   if (si == job->n_seg - 1)
-    return write_image (job, t, win, block, scratch, error);
+    return gcut_tiles_write (&job->t, t, win, block, scratch, error);
   return gcut_feature_store_write (job->store, si % 2, t.x / s, t.y / s, t.w / s, t.h / s,
                                    block, win.w / s, win.h / s, (t.x - win.x) / s,
                                    (t.y - win.y) / s, error);
@@ -174,7 +73,7 @@ store_output (Job *job, int si, Rect t, Rect win, const float *block, float *scr
 /* Sums and sums of squares per channel over tile t of a (C, ·, ·) block of
  * window win, both at 1/scale resolution. */
 static void
-accumulate (const float *block, int C, Rect win, Rect t, int scale, double *sums)
+accumulate (const float *block, int C, GcutRect win, GcutRect t, int scale, double *sums)
 {
   int bw = win.w / scale, bh = win.h / scale;
   int x0 = (t.x - win.x) / scale, y0 = (t.y - win.y) / scale;
@@ -211,7 +110,7 @@ finish_norm (const double *sums, int C, double n, float *scale, float *shift)
 static double
 pass_cost (const Job *job, const GcutSegment *s, int k)
 {
-  Rect win = window (job, s->halo, tile_rect (job, 0, 0));
+  GcutRect win = gcut_tiles_window (&job->t, s->halo, gcut_tiles_tile (&job->t, 0, 0));
   return s->pass_cost[k] * win.w * win.h;
 }
 
@@ -228,7 +127,7 @@ pass_plan (Job *job, const GcutSegment *s, int k, float **scale, float **shift, 
   *x = gcut_input (graph, "x",
                    (GcutShape){ 4, { 1, s->c_in, h / s->scale_in, w / s->scale_in } });
   *y = gcut_sequential_build_range (job->G, graph, layers, s->first, s->last, *x, &stats);
-  return new_plan (job, graph, *y, error);
+  return gcut_tiles_plan (&job->t, graph, *y, error);
 }
 
 /* Pass k of segment si over all tiles: up to norm k, whose statistics it finds,
@@ -240,7 +139,7 @@ run_pass (Job *job, int si, int k, float **scale, float **shift, GError **error)
   gboolean last = k == s->n_norms;
   int out_scale = last ? s->scale_out : s->norm_scale[k];
   int out_c = last ? s->c_out : s->norm_channels[k];
-  Rect w0 = window (job, s->halo, tile_rect (job, 0, 0));
+  GcutRect w0 = gcut_tiles_window (&job->t, s->halo, gcut_tiles_tile (&job->t, 0, 0));
   g_autoptr (GcutGraph) graph = gcut_graph_new ();
   g_autoptr (GcutPlan) plan = NULL;
   g_autofree float *in = NULL, *out = NULL, *scratch = NULL;
@@ -253,10 +152,11 @@ run_pass (Job *job, int si, int k, float **scale, float **shift, GError **error)
   in = g_new (float, (gsize)s->c_in *(w0.w / s->scale_in) * (w0.h / s->scale_in));
   out = g_new (float, (gsize)out_c *(w0.w / out_scale) * (w0.h / out_scale));
   scratch = g_new (float, 3 * (gsize)w0.w * w0.h);
-  for (int j = 0; j < job->ny; j++)
-    for (int i = 0; i < job->nx; i++)
+  for (int j = 0; j < job->t.ny; j++)
+    for (int i = 0; i < job->t.nx; i++)
       {
-        Rect t = tile_rect (job, i, j), win = window (job, s->halo, t);
+        GcutRect t = gcut_tiles_tile (&job->t, i, j);
+        GcutRect win = gcut_tiles_window (&job->t, s->halo, t);
         if (!load_input (job, si, win, in, scratch, error)
             || !gcut_plan_set_input (plan, x, in, error)
             || !gcut_plan_forward (plan, error)
@@ -266,11 +166,11 @@ run_pass (Job *job, int si, int k, float **scale, float **shift, GError **error)
           accumulate (out, out_c, win, t, out_scale, sums);
         else if (!store_output (job, si, t, win, out, scratch, error))
           return FALSE;
-        if (!advance (job, pass_cost (job, s, k), error))
+        if (!gcut_tiles_advance (&job->t, pass_cost (job, s, k), error))
           return FALSE;
       }
   if (!last)
-    finish_norm (sums, out_c, (double)(job->pw / out_scale) * (job->ph / out_scale),
+    finish_norm (sums, out_c, (double)(job->t.pw / out_scale) * (job->t.ph / out_scale),
                  scale[k], shift[k]);
   return TRUE;
 }
@@ -302,15 +202,13 @@ run_segment (Job *job, int si, GError **error)
 static gboolean
 run_tiled (Job *job, GError **error)
 {
-  job->nx = (job->pw + job->tile - 1) / job->tile;
-  job->ny = (job->ph + job->tile - 1) / job->tile;
   /* Summed in the order the passes add it, so the last report is exactly 1. */
   for (int si = 0; si < job->n_seg; si++)
     for (int k = 0; k <= job->seg[si].n_norms; k++)
-      for (int t = 0; t < job->nx * job->ny; t++)
-        job->total += pass_cost (job, &job->seg[si], k);
-  job->store = gcut_feature_store_new (job->pw / 4, job->ph / 4, job->seg[0].c_out,
-                                       job->run->width, job->run->height, error);
+      for (int t = 0; t < job->t.nx * job->t.ny; t++)
+        job->t.total += pass_cost (job, &job->seg[si], k);
+  job->store = gcut_feature_store_new (job->t.pw / 4, job->t.ph / 4, job->seg[0].c_out,
+                                       job->t.run->width, job->t.run->height, error);
   if (!job->store)
     return FALSE;
   for (int si = 0; si < job->n_seg; si++)
@@ -323,8 +221,10 @@ run_tiled (Job *job, GError **error)
  * most of any plan over w×h windows: also the passes of the encoder, a residual
  * block and the decoder. */
 static gboolean
-probe_arena (Job *job, int w, int h, gboolean passes, double *bytes, GError **error)
+probe_arena (GcutTiles *t, int w, int h, gboolean passes, double *bytes, gpointer data,
+             GError **error)
 {
+  Job *job = data;
   g_autoptr (GcutGraph) graph = gcut_graph_new ();
   g_autoptr (GcutPlan) plan = NULL;
   g_autofree float *stats = g_new0 (float, job->seg[0].c_out);
@@ -333,7 +233,7 @@ probe_arena (Job *job, int w, int h, gboolean passes, double *bytes, GError **er
   GcutValue x = gcut_input (graph, "image", (GcutShape){ 4, { 1, 3, h, w } });
   GcutValue y = gcut_resnet_generator_build (job->G, graph, x, NULL, FALSE);
 
-  if (!(plan = new_plan (job, graph, y, error)))
+  if (!(plan = gcut_tiles_plan (t, graph, y, error)))
     return FALSE;
   *bytes = gcut_plan_memory_size (plan);
   for (gsize i = 0; passes && i < G_N_ELEMENTS (probed); i++)
@@ -349,103 +249,39 @@ probe_arena (Job *job, int w, int h, gboolean passes, double *bytes, GError **er
   return TRUE;
 }
 
-/* Working memory is a + b·area (every intermediate scales with the area): two
- * small plans predict it for any window without building a large one. */
-static gboolean
-fit_arena (Job *job, gboolean passes, double *a, double *b, GError **error)
-{
-  double small, large;
-  if (!probe_arena (job, 64, 64, passes, &small, error)
-      || !probe_arena (job, 128, 128, passes, &large, error))
-    return FALSE;
-  *b = (large - small) / (128 * 128 - 64 * 64);
-  *a = small - *b * 64 * 64;
-  return TRUE;
-}
-
-static int
-even_tile (int size, int largest)
-{
-  int n = (size + largest - 1) / largest;
-  return ((size + n - 1) / n + 3) / 4 * 4;
-}
-
-static gboolean
-choose_tile (Job *job, int max_halo, GError **error)
-{
-  gsize budget = job->run->memory_budget ? job->run->memory_budget : DEFAULT_BUDGET;
-  double a, b;
-  int t = MAX (job->pw, job->ph);
-
-  if (job->run->tile_size > 0)
-    {
-      job->tile = (job->run->tile_size + 3) / 4 * 4;
-      return TRUE;
-    }
-  if (!fit_arena (job, FALSE, &a, &b, error))
-    return FALSE;
-  if (a + b * job->pw * job->ph <= budget)
-    {
-      job->tile = t;
-      return TRUE;
-    }
-  if (!fit_arena (job, TRUE, &a, &b, error))
-    return FALSE;
-  for (; t > MIN_TILE; t -= 4)
-    if (a + b * MIN (t + 2 * max_halo, job->pw) * MIN (t + 2 * max_halo, job->ph)
-        <= budget)
-      break;
-  /* As many tiles as the largest needs, but split evenly: less overlap. */
-  job->tile = MAX (even_tile (job->pw, t), even_tile (job->ph, t));
-  return TRUE;
-}
-
-/* The generator halves twice and doubles twice; its residual blocks reflect
- * one pixel at 1/4 resolution, which needs two there. */
-static int
-padded_size (int size)
-{
-  return MAX ((size + 3) / 4 * 4, 8);
-}
-
 gboolean
 gcut_resnet_generator_run (GcutNetwork *G, GcutBackend *backend,
                            const GcutGeneratorRun *run, GError **error)
 {
-  Job job = { G, backend ? backend : gcut_backend_cpu (), run };
+  Job job = { .G = G };
   int min_halo = G_MAXINT, max_halo = 0;
   gboolean ok;
 
-  g_return_val_if_fail (run->width >= 1 && run->height >= 1 && run->tile_size >= 0,
-                        FALSE);
-  g_return_val_if_fail (run->read && run->write, FALSE);
-  /* Model files may hold SinCUT's StyleGAN2-lite generator, whose noise and
-   * layers this tiling does not know. */
   if (gcut_network_kind (G) != GCUT_NETWORK_RESNET_GENERATOR)
     {
-      g_set_error_literal (
-          error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
-          "applying SinCUT (StyleGAN2-lite) models is not supported yet; "
-          "only ResNet generators (CUT, FastCUT, hDCE, MoNCE) are");
+      g_set_error_literal (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
+                           "not a ResNet generator (CUT, FastCUT, hDCE, MoNCE)");
       return FALSE;
     }
-  job.pw = padded_size (run->width);
-  job.ph = padded_size (run->height);
+  /* The generator halves twice and doubles twice; its residual blocks reflect
+   * one pixel at 1/4 resolution, which needs two there. */
+  if (!gcut_tiles_init (&job.t, run, backend, 4, 8, error))
+    return FALSE;
   job.n_seg = gcut_generator_segments (G, job.seg);
   for (int i = 0; i < job.n_seg; i++)
     {
       min_halo = MIN (min_halo, job.seg[i].halo);
       max_halo = MAX (max_halo, job.seg[i].halo);
     }
-  if (!choose_tile (&job, max_halo, error))
+  if (!gcut_tiles_choose (&job.t, max_halo, probe_arena, &job, error))
     return FALSE;
   /* When every window would be the whole image, tiles only repeat work. */
-  if (job.tile + 2 * min_halo >= MAX (job.pw, job.ph))
+  if (job.t.tile + 2 * min_halo >= MAX (job.t.pw, job.t.ph))
     ok = run_whole (&job, error);
   else
     ok = run_tiled (&job, error);
   g_clear_pointer (&job.store, gcut_feature_store_free);
   if (ok && run->arena_bytes)
-    *run->arena_bytes = job.arena;
+    *run->arena_bytes = job.t.arena;
   return ok;
 }

@@ -245,6 +245,33 @@ styled_conv (GcutSg2Builder *b, const Generator *g, int index, const char *prefi
   return gcut_sg2_act (b, x);
 }
 
+/* StyledConv's upsampling: the transposed conv (3 taps, stride 2) and the
+ * blur (4 taps, padding 1) make output r read inputs ⌈(r − 3)/2⌉ … ⌊(r + 2)/2⌋,
+ * so r differs near the left edge when r ≤ 2·spread + 1; the right alike. */
+static int
+styled_conv_spread (int spread)
+{
+  return 2 * spread + 2;
+}
+
+/* Follows gcut_stylegan2_generator_build layer by layer. */
+int
+gcut_stylegan2_generator_halo (const GcutNetwork *net)
+{
+  const Generator *g = gcut_network_config (net);
+  const GcutStyleGan2GeneratorConfig *c = &g->config;
+  int m = 1 << c->n_downsampling, s = gcut_sg2_conv_layer_spread (0, 1, FALSE);
+
+  for (int i = 0; i < c->n_downsampling; i++)
+    s = gcut_sg2_resblock_spread (s, TRUE);
+  for (int i = 0; i < 2 * (c->n_blocks / 2); i++)
+    s = gcut_sg2_resblock_spread (s, FALSE);
+  for (int i = 0; i < c->n_downsampling; i++)
+    s = styled_conv_spread (s);
+  s = gcut_sg2_conv_layer_spread (s, 1, FALSE);
+  return (s + m - 1) / m * m;
+}
+
 GcutValue
 gcut_stylegan2_generator_build (GcutNetwork *net, GcutGraph *graph, GcutValue x,
                                 const GcutValue *noise, GcutValue *taps,

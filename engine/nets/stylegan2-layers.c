@@ -177,6 +177,35 @@ gcut_sg2_resblock (GcutSg2Builder *b, const char *prefix, GcutValue x, gboolean 
   return gcut_add (b->graph, y, s);
 }
 
+/* For a layer whose output j reads inputs stride·j + lo … stride·j + hi. */
+static int
+spread_through (int spread, int stride, int lo, int hi)
+{
+  /* Output j near the left edge differs when it reads an input below
+   * `spread` (those past the edge included); mirrored for the right edge,
+   * counting from an output size of input size / stride. */
+  int left = (spread - lo + stride - 1) / stride, right = (spread + hi) / stride;
+  return MAX (left, right);
+}
+
+int
+gcut_sg2_conv_layer_spread (int spread, int k, gboolean down)
+{
+  /* As gcut_sg2_conv_layer: the blur (4 taps, padding (k + 1) / 2) then the
+   * stride-2 conv without padding, or a conv padded k / 2. */
+  int pad = (k + 1) / 2;
+  return down ? spread_through (spread, 2, -pad, k - 1 - pad + 3)
+              : spread_through (spread, 1, -(k / 2), k / 2);
+}
+
+int
+gcut_sg2_resblock_spread (int spread, gboolean down)
+{
+  int y = gcut_sg2_conv_layer_spread (gcut_sg2_conv_layer_spread (spread, 3, FALSE), 3,
+                                      down);
+  return MAX (y, down ? gcut_sg2_conv_layer_spread (spread, 1, TRUE) : spread);
+}
+
 /* EqualLinear as a conv: on the flattened (C, H, W) map a conv with the
  * (out, C, H, W) kernel, on (N, C, 1, 1) a 1×1 one; unlike a flattening
  * reshape, convs take the blocked layouts of CPU plans. */

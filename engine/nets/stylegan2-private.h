@@ -58,7 +58,18 @@ GcutValue gcut_sg2_conv_layer (GcutSg2Builder *b, const char *prefix, GcutValue 
                                gboolean down, gboolean activate, double gain);
 GcutValue gcut_sg2_resblock (GcutSg2Builder *b, const char *prefix, GcutValue x,
                              gboolean down);
+/* Windows of an image cut from it without context: given `spread` pixels
+ * next to a cut edge of a layer's input that may differ from the whole
+ * image's values (the network pads there as if it were the image border),
+ * how many of its output may; for the layers above, on inputs of even size. */
+int gcut_sg2_conv_layer_spread (int spread, int k, gboolean down);
+int gcut_sg2_resblock_spread (int spread, gboolean down);
 /* EqualLinear on the flattened (N, C, H, W) → (N, out, 1, 1), with the fused
  * activation or a plain bias. */
 GcutValue gcut_sg2_linear (GcutSg2Builder *b, const char *prefix, GcutValue x,
                            gboolean activate);
+
+/* The context in pixels a window of the generator's input needs on each side
+ * for the inner part of its output to equal the whole image's, a multiple of
+ * 2^n_downsampling (stylegan2-generator.c). */
+int gcut_stylegan2_generator_halo (const GcutNetwork *net);

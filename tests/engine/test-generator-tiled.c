@@ -5,83 +5,8 @@
 
 #include <gio/gio.h>
 
+#include "run-io.h"
 #include "test-util.h"
-
-typedef struct
-{
-  int width, height;
-  const float *input; /* (3, height, width) */
-  float *output;
-  double last_fraction;
-  int n_progress, cancel_at; /* cancel at that report (0: never) */
-  gboolean fail_read;
-} Io;
-
-static gboolean
-read_rgb (int x, int y, int w, int h, float *rgb, gpointer data, GError **error)
-{
-  Io *io = data;
-  g_assert_true (x >= 0 && y >= 0 && w >= 1 && h >= 1);
-  g_assert_true (x + w <= io->width && y + h <= io->height);
-  if (io->fail_read)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "no reading");
-      return FALSE;
-    }
-  for (int c = 0; c < 3; c++)
-    for (int r = 0; r < h; r++)
-      memcpy (rgb + ((gsize)c * h + r) * w,
-              io->input + ((gsize)c * io->height + y + r) * io->width + x,
-              w * sizeof (float));
-  return TRUE;
-}
-
-static gboolean
-write_rgb (int x, int y, int w, int h, const float *rgb, gpointer data, GError **error)
-{
-  Io *io = data;
-  g_assert_true (x >= 0 && y >= 0 && w >= 1 && h >= 1);
-  g_assert_true (x + w <= io->width && y + h <= io->height);
-  for (int c = 0; c < 3; c++)
-    for (int r = 0; r < h; r++)
-      memcpy (io->output + ((gsize)c * io->height + y + r) * io->width + x,
-              rgb + ((gsize)c * h + r) * w, w * sizeof (float));
-  return TRUE;
-}
-
-static gboolean
-progress (double fraction, gpointer data)
-{
-  Io *io = data;
-  g_assert_cmpfloat (fraction, >=, io->last_fraction);
-  g_assert_cmpfloat (fraction, <=, 1.0);
-  io->last_fraction = fraction;
-  return ++io->n_progress != io->cancel_at;
-}
-
-/* Smooth structure (a few random waves per channel) with a little noise. */
-static float *
-test_image (int width, int height, guint32 seed)
-{
-  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-  float *p = g_new (float, 3 * (gsize)width * height);
-  for (int c = 0; c < 3; c++)
-    {
-      double f[4][3];
-      for (int k = 0; k < 4; k++)
-        for (int i = 0; i < 3; i++)
-          f[k][i] = g_rand_double_range (rand, i < 2 ? -0.15 : 0, i < 2 ? 0.15 : 6.3);
-      for (int y = 0; y < height; y++)
-        for (int x = 0; x < width; x++)
-          {
-            double v = 0.1 * g_rand_double_range (rand, -1, 1);
-            for (int k = 0; k < 4; k++)
-              v += 0.22 * sin (f[k][0] * x + f[k][1] * y + f[k][2]);
-            p[((gsize)c * height + y) * width + x] = CLAMP (v, -1, 1);
-          }
-    }
-  return p;
-}
 
 /* The reference: one plan over the image padded (edges replicated) to a
  * multiple of 4, at least 8. */
@@ -131,13 +56,14 @@ check_case (gconstpointer data)
   GcutResnetGeneratorConfig config
       = { k->ngf, k->n_blocks, k->antialias, k->antialias_up };
   g_autoptr (GcutNetwork) G = gcut_resnet_generator_new (&config);
-  g_autofree float *input = test_image (k->width, k->height, k->width * 7 + k->height);
+  g_autofree float *input = gc_test_image (k->width, k->height, k->width * 7 + k->height);
   g_autofree float *ref = NULL;
   g_autofree float *out = g_new0 (float, 3 * (gsize)k->width * k->height);
   g_autoptr (GError) error = NULL;
-  Io io = { k->width, k->height, input, out };
-  GcutGeneratorRun run = { k->width, k->height, k->tile,  k->budget, GCUT_PRECISION_EXACT,
-                           read_rgb, write_rgb, progress, &io };
+  GcIo io = { k->width, k->height, input, out };
+  GcutGeneratorRun run
+      = { k->width,   k->height,   k->tile,        k->budget, GCUT_PRECISION_EXACT,
+          gc_io_read, gc_io_write, gc_io_progress, &io };
   double worst = 0, range = 0;
 
   gcut_network_init_xavier (G, 0.02f, 5 + k->ngf);
@@ -185,10 +111,11 @@ small_generator (void)
 }
 
 static gboolean
-run_small (GcutNetwork *G, Io *io, GError **error)
+run_small (GcutNetwork *G, GcIo *io, GError **error)
 {
-  GcutGeneratorRun run = { io->width, io->height, 64,       0, GCUT_PRECISION_EXACT,
-                           read_rgb,  write_rgb,  progress, io };
+  GcutGeneratorRun run
+      = { io->width,   io->height,     64, 0, GCUT_PRECISION_EXACT, gc_io_read,
+          gc_io_write, gc_io_progress, io };
   return gcut_resnet_generator_run (G, NULL, &run, error);
 }
 
@@ -196,10 +123,10 @@ static void
 test_cancel (void)
 {
   g_autoptr (GcutNetwork) G = small_generator ();
-  g_autofree float *input = test_image (200, 136, 1);
+  g_autofree float *input = gc_test_image (200, 136, 1);
   g_autofree float *out = g_new0 (float, 3 * 200 * 136);
   g_autoptr (GError) error = NULL;
-  Io io = { 200, 136, input, out, .cancel_at = 5 };
+  GcIo io = { 200, 136, input, out, .cancel_at = 5 };
 
   g_assert_false (run_small (G, &io, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -210,10 +137,10 @@ static void
 test_read_error (void)
 {
   g_autoptr (GcutNetwork) G = small_generator ();
-  g_autofree float *input = test_image (200, 136, 1);
+  g_autofree float *input = gc_test_image (200, 136, 1);
   g_autofree float *out = g_new0 (float, 3 * 200 * 136);
   g_autoptr (GError) error = NULL;
-  Io io = { 200, 136, input, out, .fail_read = TRUE };
+  GcIo io = { 200, 136, input, out, .fail_read = TRUE };
 
   g_assert_false (run_small (G, &io, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
@@ -230,10 +157,10 @@ test_no_space (void)
   if (g_test_subprocess ())
     {
       g_autoptr (GcutNetwork) G = small_generator ();
-      g_autofree float *input = test_image (200, 136, 1);
+      g_autofree float *input = gc_test_image (200, 136, 1);
       g_autofree float *out = g_new0 (float, 3 * 200 * 136);
       g_autoptr (GError) error = NULL;
-      Io io = { 200, 136, input, out };
+      GcIo io = { 200, 136, input, out };
       struct rlimit limit = { 4096, 4096 };
 
       signal (SIGXFSZ, SIG_IGN);

@@ -75,12 +75,12 @@ GcutValue gcut_resnet_generator_build (GcutNetwork *net, GcutGraph *graph, GcutV
 int gcut_resnet_generator_tap_channels (const GcutNetwork *net, int tap);
 
 /* Translating a whole image of any size in tiles, with memory bounded by the
- * tile size and results equal to one pass over the image (to float rounding):
- * every instance norm uses the statistics of the whole image, found by running
- * the network up to it over all tiles; the features between residual blocks go
- * through a temporary file in g_get_tmp_dir().  Like a one-pass run, the image is
- * first padded (edges replicated) to a multiple of 4, and to at least 8 so that
- * tiny images work too. */
+ * tile size and results equal to one pass over the image (to float rounding).
+ * Like a one-pass run, the image is first padded (edges replicated) to a
+ * multiple of the generator's alignment: 4 for a ResNet G (and at least 8, so
+ * that tiny images work too), 2^n_downsampling for a StyleGAN2-lite one.  A
+ * rectangle of the output is written only after every read of the input that
+ * covers it, so read and write may use the same image. */
 
 /* Reads the RGB of the input rectangle (x, y, w, h), inside [0,width)×[0,height),
  * as a (3, h, w) NCHW block in [-1, 1]. */
@@ -97,8 +97,8 @@ typedef struct
 {
   int width, height;   /* the image, ≥ 1 each */
   int tile_size;       /* output tile edge in pixels (rounded up to a multiple of
-                        * 4); 0 = automatic: the whole image when it fits the
-                        * memory budget, else the largest tile that does */
+                        * the alignment); 0 = automatic: the whole image when it
+                        * fits the memory budget, else the largest tile that does */
   gsize memory_budget; /* bytes of plan working memory; 0 = 512 MiB */
   GcutPrecision precision;
   GcutImageReadFunc read;
@@ -106,9 +106,17 @@ typedef struct
   GcutProgressFunc progress; /* may be NULL */
   gpointer data;
   gsize *arena_bytes; /* may be NULL; receives the largest plan working memory */
+  guint64 noise_seed; /* the StyleGAN2-lite G's noise (see
+                       * gcut_stylegan2_generator_noise_fill) */
 } GcutGeneratorRun;
 
-/* Runs G over the image of run on backend (NULL: the CPU). */
+/* Runs G, a ResNet or StyleGAN2-lite generator, over the image of run on
+ * backend (NULL: the CPU), with the runner of its kind below. */
+gboolean gcut_generator_run (GcutNetwork *G, GcutBackend *backend,
+                             const GcutGeneratorRun *run, GError **error);
+/* A ResNet G: every instance norm uses the statistics of the whole image, found
+ * by running the network up to it over all tiles; the features between
+ * residual blocks go through a temporary file in g_get_tmp_dir(). */
 gboolean gcut_resnet_generator_run (GcutNetwork *G, GcutBackend *backend,
                                     const GcutGeneratorRun *run, GError **error);
 
@@ -184,6 +192,20 @@ GcutValue gcut_stylegan2_generator_build (GcutNetwork *net, GcutGraph *graph, Gc
                                           const GcutValue *noise, GcutValue *taps,
                                           gboolean encode_only);
 int gcut_stylegan2_generator_tap_channels (const GcutNetwork *net, int tap);
+
+/* The noise of translations, a function of position: the value of noise
+ * input `index` at (row, col) of its grid over the whole padded image (the
+ * shape gcut_stylegan2_generator_noise_shape gives for it) is a standard
+ * normal derived from a hash of (seed, index, row, col), so any window of it
+ * is made on its own and tiles agree with one pass.  Fills the (h, w) block
+ * whose top-left is (row, col), all ≥ 0. */
+void gcut_stylegan2_generator_noise_fill (guint64 seed, int index, int row, int col,
+                                          int h, int w, float *dst);
+/* A StyleGAN2-lite G, which has no normalization: each tile runs in a window
+ * with the network's receptive radius around it, the noise from
+ * run->noise_seed as above. */
+gboolean gcut_stylegan2_generator_run (GcutNetwork *G, GcutBackend *backend,
+                                       const GcutGeneratorRun *run, GError **error);
 
 typedef struct
 {
