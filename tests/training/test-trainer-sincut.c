@@ -6,12 +6,11 @@
 #include <math.h>
 #include <string.h>
 
-#include <gegl.h>
 #include <glib/gstdio.h>
 
 #include "gct-r1.h"
-#include "gct-trainer.h"
 #include "gct-translate.h"
+#include "trainer-test-util.h"
 
 #define STEPS 8
 
@@ -69,41 +68,8 @@ test_train (void)
 static void
 test_resume (void)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree char *ckpt = g_build_filename (tmpdir, "sincut.ckpt.safetensors", NULL);
-  g_autoptr (GctTrainer) whole = gct_trainer_new (recipe, content, style, NULL, &error);
-  g_autoptr (GctTrainer) half = NULL, rest = NULL;
-  g_autofree float *ref = NULL;
-  const float *h;
-  gint64 n;
-  int nl, bitwise = 0;
-
-  g_assert_no_error (error);
-  g_assert_true (gct_trainer_run (whole, STEPS, &error));
-  g_assert_no_error (error);
-  h = gct_trainer_loss_history (whole, &n);
-  gct_trainer_loss_names (whole, &nl);
-  ref = g_memdup2 (h, n * nl * sizeof (float));
-
-  half = gct_trainer_new (recipe, content, style, NULL, &error);
-  g_assert_no_error (error);
-  gct_trainer_set_checkpoint (half, ckpt, STEPS / 2);
-  g_assert_true (gct_trainer_run (half, STEPS / 2, &error));
-  rest = gct_trainer_new_from_checkpoint (ckpt, content, style, NULL, 0, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (gct_trainer_step_count (rest), ==, STEPS / 2);
-  g_assert_true (gct_trainer_run (rest, STEPS, &error));
-  g_assert_no_error (error);
-  h = gct_trainer_loss_history (rest, &n);
-  g_assert_cmpint (n, ==, STEPS);
-  for (int i = 0; i < STEPS * nl; i++)
-    {
-      g_assert_cmpfloat_with_epsilon (h[i], ref[i], 1e-6);
-      bitwise += h[i] == ref[i];
-    }
-  g_test_message ("%d of %d loss values bitwise equal to the uninterrupted run", bitwise,
-                  STEPS * nl);
-  g_unlink (ckpt);
+  gct_test_check_resume (recipe, content, style, ckpt, STEPS / 2, STEPS);
 }
 
 /* A StyleGAN2-lite G from a saved model translates a whole image of odd sides
@@ -214,21 +180,12 @@ test_r1_converged (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
   int status;
 
-  g_test_init (&argc, &argv, NULL);
-  gegl_init (NULL, NULL);
-  gcut_backend_set_threads (gcut_backend_cpu (), 2);
-  content = gct_image_load (GCT_TEST_CONTENT, &error);
-  g_assert_no_error (error);
-  style = gct_image_load (GCT_TEST_STYLE, &error);
-  g_assert_no_error (error);
-  recipe = gcp_recipe_load_file (GCT_TEST_RECIPE, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (recipe->schedule.steps, ==, STEPS);
-  tmpdir = g_dir_make_tmp ("gct-sincut-XXXXXX", &error);
-  g_assert_no_error (error);
+  tmpdir = gct_test_init (&argc, &argv, "sincut");
+  content = gct_test_image (GCT_TEST_CONTENT);
+  style = gct_test_image (GCT_TEST_STYLE);
+  recipe = gct_test_recipe (GCT_TEST_RECIPE, STEPS);
 
   g_test_add_func ("/sincut/train", test_train);
   g_test_add_func ("/sincut/resume", test_resume);
@@ -236,10 +193,9 @@ main (int argc, char **argv)
   g_test_add_func ("/sincut/r1-converged", test_r1_converged);
   status = g_test_run ();
 
-  g_rmdir (tmpdir);
-  g_free (tmpdir);
   gct_image_free (content);
   gct_image_free (style);
   gcp_recipe_free (recipe);
+  gct_test_finish (tmpdir);
   return status;
 }

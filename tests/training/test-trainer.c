@@ -5,11 +5,8 @@
 #include <math.h>
 #include <string.h>
 
-#include <gegl.h>
-#include <glib/gstdio.h>
-
 #include "gct-sampling.h"
-#include "gct-trainer.h"
+#include "trainer-test-util.h"
 
 #define STEPS 30
 
@@ -112,40 +109,10 @@ test_resume (void)
  * equivariance (the noise stream), hDCE's Γ curriculum (plan rebuilds) with
  * SRC, and zoomed crops in a batch of 2 with minibatch negatives. */
 static void
-check_resume_variant (GcpRecipe *r, const char *name)
+check_resume_variant (const GcpRecipe *r, const char *name)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree char *ckpt = g_strdup_printf ("%s/%s.ckpt.safetensors", tmpdir, name);
-  g_autoptr (GctTrainer) whole = gct_trainer_new (r, content, style, NULL, &error);
-  g_autoptr (GctTrainer) half = NULL, rest = NULL;
-  g_autofree float *ref = NULL;
-  const float *h;
-  gint64 n;
-  int nl;
-
-  g_assert_no_error (error);
-  g_assert_true (gct_trainer_run (whole, 8, &error));
-  g_assert_no_error (error);
-  h = gct_trainer_loss_history (whole, &n);
-  gct_trainer_loss_names (whole, &nl);
-  ref = g_memdup2 (h, n * nl * sizeof (float));
-
-  half = gct_trainer_new (r, content, style, NULL, &error);
-  g_assert_no_error (error);
-  gct_trainer_set_checkpoint (half, ckpt, 4);
-  g_assert_true (gct_trainer_run (half, 4, &error));
-  rest = gct_trainer_new_from_checkpoint (ckpt, content, style, NULL, 0, &error);
-  g_assert_no_error (error);
-  g_assert_true (gct_trainer_run (rest, 8, &error));
-  g_assert_no_error (error);
-  h = gct_trainer_loss_history (rest, &n);
-  g_assert_cmpint (n, ==, 8);
-  for (int i = 0; i < 8 * nl; i++)
-    {
-      g_assert_true (isfinite (h[i]));
-      g_assert_cmpfloat_with_epsilon (h[i], ref[i], 1e-6);
-    }
-  g_unlink (ckpt);
+  gct_test_check_resume (r, content, style, ckpt, 4, 8);
 }
 
 static void
@@ -302,18 +269,11 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int status;
 
-  g_test_init (&argc, &argv, NULL);
-  gegl_init (NULL, NULL);
-  gcut_backend_set_threads (gcut_backend_cpu (), 2);
-  content = gct_image_load (GCT_TEST_CONTENT, &error);
-  g_assert_no_error (error);
+  tmpdir = gct_test_init (&argc, &argv, "trainer");
+  content = gct_test_image (GCT_TEST_CONTENT);
   style = style_image (&error);
   g_assert_no_error (error);
-  recipe = gcp_recipe_load_file (GCT_TEST_RECIPE, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (recipe->schedule.steps, ==, STEPS);
-  tmpdir = g_dir_make_tmp ("gct-trainer-XXXXXX", &error);
-  g_assert_no_error (error);
+  recipe = gct_test_recipe (GCT_TEST_RECIPE, STEPS);
 
   g_test_add_func ("/trainer/train", test_train);
   g_test_add_func ("/trainer/resume", test_resume);
@@ -323,18 +283,10 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/unsupported", test_unsupported);
   status = g_test_run ();
 
-  const char *names[] = { "resume", "nan", "cancel" };
-  for (int i = 0; i < 3; i++)
-    {
-      g_autofree char *p = g_strdup_printf ("%s/%s.ckpt.safetensors", tmpdir, names[i]);
-      g_unlink (p);
-    }
-  g_rmdir (tmpdir);
-  g_free (tmpdir);
   g_free (reference);
   gct_image_free (content);
   gct_image_free (style);
   gcp_recipe_free (recipe);
-  gegl_exit ();
+  gct_test_finish (tmpdir);
   return status;
 }
