@@ -10,7 +10,6 @@
  * the whole content image, every --snapshot-every steps) and STEM.losses.png
  * (the loss curves), where STEM is the output path without ".safetensors". */
 #include <locale.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include <gegl.h>
 
+#include "gct-duration.h"
 #include "gct-loss-curve.h"
 #include "gct-trainer.h"
 #include "gct-translate.h"
@@ -42,18 +42,6 @@ on_sigint (int sig)
     gct_trainer_cancel (the_trainer);
   /* A second Ctrl-C kills the process the usual way. */
   signal (SIGINT, SIG_DFL);
-}
-
-static char *
-format_time (double s)
-{
-  if (s < 0 || !isfinite (s))
-    return g_strdup ("?");
-  gint64 t = (gint64)(s + 0.5);
-  if (t >= 3600)
-    return g_strdup_printf ("%" G_GINT64_FORMAT ":%02d:%02d", t / 3600,
-                            (int)(t / 60 % 60), (int)(t % 60));
-  return g_strdup_printf ("%d:%02d", (int)(t / 60), (int)(t % 60));
 }
 
 static void
@@ -94,7 +82,7 @@ on_progress (const GctProgress *p, gpointer data)
   last_print = now;
 
   g_autoptr (GString) line = g_string_new (NULL);
-  g_autofree char *eta = format_time (p->eta_seconds);
+  g_autofree char *eta = gct_format_duration (p->eta_seconds);
   int width = 20, filled = p->total > 0 ? (int)(width * p->step / p->total) : 0;
   if (is_tty)
     {

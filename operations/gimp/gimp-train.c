@@ -8,6 +8,7 @@
 #include <gegl.h>
 #include <glib/gstdio.h>
 
+#include "gct-duration.h"
 #include "gct-trainer.h"
 #include "gct-translate.h"
 #include "gimp-plugin.h"
@@ -70,18 +71,6 @@ read_drawable (gint32 drawable, double scale)
   return image;
 }
 
-static char *
-format_time (double s)
-{
-  if (s < 0 || !isfinite (s))
-    return g_strdup ("?");
-  gint64 t = (gint64)(s + 0.5);
-  if (t >= 3600)
-    return g_strdup_printf ("%" G_GINT64_FORMAT ":%02d:%02d", t / 3600,
-                            (int)(t / 60 % 60), (int)(t % 60));
-  return g_strdup_printf ("%d:%02d", (int)(t / 60), (int)(t % 60));
-}
-
 /* Main thread: shows the latest progress the worker posted. */
 static gboolean
 show_progress (gpointer data)
@@ -100,7 +89,7 @@ show_progress (gpointer data)
   run->update_pending = FALSE;
   g_mutex_unlock (&run->lock);
 
-  g_autofree char *eta = format_time (p.eta_seconds);
+  g_autofree char *eta = gct_format_duration (p.eta_seconds);
   /* Runs are far shorter than 2^31 steps. */
   g_autofree char *text = g_strdup_printf (_ ("Training: step %d of %d, %s left"),
                                            (int)p.step, (int)p.total, eta);
