@@ -32,8 +32,10 @@ GcutNetwork *gcut_ops_model_heads (GcutOpsModel *model); /* NULL without F */
  * pixel through the instance norms' whole-image statistics. */
 void gcut_ops_rgba_to_rgb (const float *rgba, gsize n_pixels, gsize plane, float *rgb);
 
-/* Runs G over input (its whole box) into output, alpha carried through;
- * progress goes to op between from and to (0…1). */
+/* Runs G (ResNet or SinCUT) over input (its whole box) into output, alpha
+ * carried through; progress goes to op between from and to (0…1).  A SinCUT
+ * G's noise takes its seed from op's "seed" property when op has one and it
+ * is ≥ 0, else 0. */
 gboolean gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *backend,
                              int tile_size, GeglBuffer *input, GeglBuffer *output,
                              const GeglRectangle *box, double from, double to,

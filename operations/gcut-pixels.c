@@ -90,6 +90,20 @@ progress (double fraction, gpointer data)
   return TRUE;
 }
 
+/* The op's seed property where it has one and it is set (gcut:train's −1
+ * means the recipe's): a trained model then gives the same picture through
+ * gcut:train and gcut:translate with one seed. */
+static guint64
+noise_seed (GeglOperation *op)
+{
+  GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (op), "seed");
+  int seed = 0;
+
+  if (spec && spec->value_type == G_TYPE_INT)
+    g_object_get (op, "seed", &seed, NULL);
+  return MAX (seed, 0);
+}
+
 gboolean
 gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *backend,
                     int tile_size, GeglBuffer *input, GeglBuffer *output,
@@ -105,8 +119,9 @@ gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *backend,
     .write = write_rgb,
     .progress = progress,
     .data = &t,
+    .noise_seed = noise_seed (op),
   };
-  return gcut_resnet_generator_run (G, backend, &run, error);
+  return gcut_generator_run (G, backend, &run, error);
 }
 
 void

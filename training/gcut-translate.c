@@ -18,7 +18,7 @@
 
 static int ngf = 64, n_blocks = 9, threads, tile_size;
 static gboolean exact, untrained;
-static gint64 seed = 1;
+static gint64 seed = 1, noise_seed;
 static char *device;
 
 static GcutNetwork *
@@ -48,6 +48,8 @@ main (int argc, char **argv)
       "No MODEL: an untrained generator initialized from --seed", NULL },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed,
       "With --untrained: initialization seed (default 1)", "N" },
+    { "noise-seed", 0, 0, G_OPTION_ARG_INT64, &noise_seed,
+      "Seed of the noise of SinCUT models (default 0, as gcut:translate's)", "N" },
     { "ngf", 0, 0, G_OPTION_ARG_INT, &ngf, "With --untrained: width (default 64)", "N" },
     { "n-blocks", 0, 0, G_OPTION_ARG_INT, &n_blocks,
       "With --untrained: residual blocks (default 9)", "N" },
@@ -83,9 +85,9 @@ main (int argc, char **argv)
                               "(or --untrained INPUT OUTPUT)");
       return 2;
     }
-  if (tile_size < 0)
+  if (tile_size < 0 || noise_seed < 0)
     {
-      g_printerr ("gcut-translate: --tile-size must be 0 or more\n");
+      g_printerr ("gcut-translate: --tile-size and --noise-seed must be 0 or more\n");
       return 2;
     }
   if (untrained && (ngf < 1 || ngf > 512 || n_blocks < 0 || n_blocks > 32))
@@ -128,9 +130,9 @@ main (int argc, char **argv)
       g_print ("Translating %dx%d pixels on %s...\n", image->width, image->height,
                gcut_backend_name (backend));
       start = g_get_monotonic_time ();
-      if (gct_translate_image (G, backend,
-                               exact ? GCUT_PRECISION_EXACT : GCUT_PRECISION_FAST, image,
-                               tile_size, &arena, &error))
+      if (gct_translate_image_seeded (G, backend,
+                                      exact ? GCUT_PRECISION_EXACT : GCUT_PRECISION_FAST,
+                                      image, tile_size, noise_seed, &arena, &error))
         g_print ("Done in %.2f s (%.0f MiB of working memory).\n",
                  (g_get_monotonic_time () - start) / 1e6, arena / 1048576.0);
       else

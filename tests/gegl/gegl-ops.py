@@ -16,6 +16,7 @@ from PIL import Image
 BUILD, SOURCE, GEGL_PLUGINS, OP_LABELS = sys.argv[1:5]
 SAMPLES = os.path.join(SOURCE, "data", "samples")
 TINY_RECIPE = os.path.join(SOURCE, "tests", "training", "tiny-recipe.json")
+TINY_SINCUT_RECIPE = os.path.join(SOURCE, "tests", "training", "tiny-sincut-recipe.json")
 TMP = tempfile.mkdtemp(prefix="gcut-gegl-")
 ENV = dict(os.environ, GEGL_PATH=os.path.join(BUILD, "operations") + ":" + GEGL_PLUGINS,
            GEGL_CUT_MODEL_PATH=TMP, OMP_WAIT_POLICY="passive",
@@ -59,12 +60,12 @@ def case(fn):
     return fn
 
 
-def make_model():
-    path = tmp("tiny.safetensors")
+def make_model(name="tiny", recipe=TINY_RECIPE, steps=3):
+    path = tmp(name + ".safetensors")
     run([os.path.join(BUILD, "training", "gcut-train"), "--content",
          os.path.join(SAMPLES, "forest-small.png"), "--style",
-         os.path.join(SAMPLES, "starry-night.jpg"), "--recipe", TINY_RECIPE,
-         "--steps", "3", "--threads", "2", "-o", path])
+         os.path.join(SAMPLES, "starry-night.jpg"), "--recipe", recipe,
+         "--steps", str(steps), "--threads", "2", "-o", path])
     return path
 
 
@@ -111,6 +112,31 @@ def tiled_agrees_with_one_pass():
     diff = np.abs(a - b).max()
     print(f"# tiled (64) vs one pass on {a.shape[1]}x{a.shape[0]}: max |diff| {diff:.2e}")
     assert diff <= 1e-3, diff
+
+
+@case
+def sincut_tiled_agrees_with_one_pass():
+    """A SinCUT (StyleGAN2-lite) model: no instance norm, tiles with the
+    network's receptive radius as halo and noise seeded by position."""
+    model = make_model("tiny-sincut", TINY_SINCUT_RECIPE, 2)
+    src = tmp("sincut-in.png")
+    gegl(os.path.join(SAMPLES, "forest.jpg"), "-o", src, "--", "gegl:crop", "width=203",
+         "height=141")
+    outs = {}
+    for tile, seed in ((0, 0), (24, 0), (0, 1)):
+        outs[tile, seed] = tmp(f"sincut-tile{tile}-seed{seed}.npy")
+        p = gegl(src, "-o", outs[tile, seed], "--", "gcut:translate", f"model={model}",
+                 f"tile-size={tile}", f"seed={seed}")
+        assert "gcut:translate" not in p.stderr, p.stderr
+    a, b, c, x = (load(outs[0, 0]), load(outs[24, 0]), load(outs[0, 1]),
+                  np.asarray(Image.open(src)).astype(np.float64) / 255)
+    assert a.shape[:2] == x.shape[:2] == (141, 203), (a.shape, x.shape)
+    assert np.isfinite(a).all() and np.isfinite(b).all()
+    assert np.abs(a[..., :3] - x[..., :3]).mean() > 0.01, "the output is the input"
+    diff = np.abs(a - b).max()
+    print(f"# SinCUT tiled (24) vs one pass on {a.shape[1]}x{a.shape[0]}: max |diff| {diff:.2e}")
+    assert diff <= 1e-4, diff
+    assert np.abs(a - c).max() > 1e-4, "the seed does not reach the noise"
 
 
 @case
