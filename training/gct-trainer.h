@@ -120,6 +120,9 @@ const float *gct_trainer_loss_history (const GctTrainer *trainer, gint64 *n_step
 
 void gct_trainer_set_progress (GctTrainer *trainer, GctProgressFunc func,
                                gpointer user_data);
+/* StyleGAN2-lite G: at most this many noise inputs (one per upsampling). */
+#define GCT_TRAINER_MAX_NOISE 4
+
 /* What one step feeds its networks, for tests that replay a step elsewhere
  * (tests/training/test-trainer-parity.c against a PyTorch trainer).  The
  * arrays belong to the trainer and are valid during the call only. */
@@ -135,6 +138,12 @@ typedef struct
    * the y side (NULL without the identity term): the keys' locations in the
    * source's taps, the queries' mirrored when flipped. */
   const gint32 *idx[2][GCUT_GENERATOR_N_TAPS];
+  /* StyleGAN2-lite G: its noise inputs (0 for the ResNet G), each of one
+   * side's shape batch×1×H×W, the values of G(x) [0] and of G(y) [1] (NULL
+   * when G does not run on y); the D step and the G step see the same. */
+  int n_noise;
+  GcutShape noise_shape[GCT_TRAINER_MAX_NOISE];
+  const float *noise[2][GCT_TRAINER_MAX_NOISE];
 } GctStepInputs;
 
 typedef void (*GctStepObserver) (const GctStepInputs *inputs, gpointer user_data);

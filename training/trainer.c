@@ -18,7 +18,7 @@ G_DEFINE_QUARK (gct - trainer - error - quark, gct_trainer_error)
 G_STATIC_ASSERT (GCUT_STYLEGAN2_N_TAPS <= NT);
 /* StyleGAN2-lite: one noise input per upsampling, at most 4 (the recipe's
  * n_downsampling range). */
-#define MAX_NOISE 4
+#define MAX_NOISE GCT_TRAINER_MAX_NOISE
 /* The random streams saved in checkpoints: crops, patches, noise. */
 #define N_RNG 3
 #define RNG_WORDS 6
@@ -74,6 +74,7 @@ struct _GctTrainer
   /* StyleGAN2-lite G: its noise inputs, floats per input for one side, and
    * their values for x and for y, drawn every step from the noise stream */
   int n_noise;
+  GcutShape noise_shape[MAX_NOISE];
   gsize noise_len[MAX_NOISE];
   float *noise[2][MAX_NOISE];
 
@@ -514,6 +515,7 @@ trainer_make (const GcpRecipe *recipe, const GctImage *content, const GctImage *
     {
       GcutShape s = gcut_stylegan2_generator_noise_shape (
           t->G, image_shape (t->batch, t->crop), i);
+      t->noise_shape[i] = s;
       t->noise_len[i] = (gsize)(s.dims[0] * s.dims[1] * s.dims[2] * s.dims[3]);
       for (int side = 0; side < 2; side++)
         t->noise[side][i] = g_new (float, t->noise_len[i]);
@@ -703,12 +705,19 @@ gct_trainer_step (GctTrainer *t, GError **error)
                            .x = t->xbuf,
                            .y = t->ybuf,
                            .flipped = flipped,
-                           .n_taps = t->n_taps };
+                           .n_taps = t->n_taps,
+                           .n_noise = t->n_noise };
       for (int i = 0; i < t->n_taps; i++)
         {
           in.n_patches[i] = t->n_patches[i];
           in.idx[0][i] = t->idx_k[0][i];
           in.idx[1][i] = t->use[L_NCE_Y] ? t->idx_k[1][i] : NULL;
+        }
+      for (int i = 0; i < t->n_noise; i++)
+        {
+          in.noise_shape[i] = t->noise_shape[i];
+          in.noise[0][i] = t->noise[0][i];
+          in.noise[1][i] = p->y != GCUT_NONE ? t->noise[1][i] : NULL;
         }
       t->observer (&in, t->observer_data);
     }

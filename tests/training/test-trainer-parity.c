@@ -1,14 +1,16 @@
-/* Records a short training run for tests/reference/cut_trainer.py, which
- * replays it step by step in PyTorch and compares (run-trainer-parity.sh).
+/* Records a short training run for tests/reference/cut_trainer.py or
+ * sincut_trainer.py, which replay it step by step in PyTorch and compare
+ * (run-trainer-parity.sh).
  *
  *   test-trainer-parity --recipe R --content C --style S --steps N --out DIR
  *
  * writes the checkpoint before step k+1 as DIR/ckpt.<k>.safetensors, k = 0 … N
  * (G, D, F, the Adam states, the loss history), and DIR/record.safetensors:
- * each step's crops (x.<k>, y.<k>), patch locations (idx.<side>.<tap>.<k>, I32)
- * and gradients (grad.<k>.G.<name>, grad.<k>.D.<name>, grad.<k>.F.<name>), and
- * as metadata the loss names and each network's parameter names with their
- * offsets in its flat buffer (which the Adam state follows). */
+ * each step's crops (x.<k>, y.<k>), patch locations (idx.<side>.<tap>.<k>, I32),
+ * the StyleGAN2-lite G's noise (noise.<side>.<input>.<k>) and gradients
+ * (grad.<k>.G.<name>, grad.<k>.D.<name>, grad.<k>.F.<name>), and as metadata the loss
+ * names and each network's parameter names with their offsets in its flat buffer (which
+ * the Adam state follows). */
 #include <stdlib.h>
 
 #include <gegl.h>
@@ -42,13 +44,25 @@ observe (const GctStepInputs *in, gpointer data)
   add_copy (r, name, GCP_DTYPE_F32, 4, shape, in->x, n);
   g_snprintf (name, sizeof name, "y.%" G_GINT64_FORMAT, in->step);
   add_copy (r, name, GCP_DTYPE_F32, 4, shape, in->y, n);
-  g_assert_false (in->flipped); /* cut_trainer.py replays no flip-equivariance */
+  g_assert_false (in->flipped); /* the references replay no flip-equivariance */
   for (int side = 0; side < 2; side++)
-    for (int i = 0; i < GCUT_GENERATOR_N_TAPS && in->idx[side][i]; i++)
+    for (int i = 0; i < in->n_taps && in->idx[side][i]; i++)
       {
         gint64 p = in->n_patches[i];
         g_snprintf (name, sizeof name, "idx.%d.%d.%" G_GINT64_FORMAT, side, i, in->step);
         add_copy (r, name, GCP_DTYPE_I32, 1, &p, in->idx[side][i], p * sizeof (gint32));
+      }
+  for (int side = 0; side < 2; side++)
+    for (int i = 0; i < in->n_noise && in->noise[side][i]; i++)
+      {
+        const GcutShape *s = &in->noise_shape[i];
+        gint64 ns[4];
+        gsize len = sizeof (float);
+        for (int d = 0; d < 4; d++)
+          len *= (gsize)(ns[d] = s->dims[d]);
+        g_snprintf (name, sizeof name, "noise.%d.%d.%" G_GINT64_FORMAT, side, i,
+                    in->step);
+        add_copy (r, name, GCP_DTYPE_F32, 4, ns, in->noise[side][i], len);
       }
 }
 
