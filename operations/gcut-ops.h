@@ -34,12 +34,11 @@ void gcut_ops_rgba_to_rgb (const float *rgba, gsize n_pixels, gsize plane, float
 
 /* Runs G (ResNet or SinCUT) over input (its whole box) into output, alpha
  * carried through; progress goes to op between from and to (0…1).  A SinCUT
- * G's noise takes its seed from op's "seed" property when op has one and it
- * is ≥ 0, else 0. */
+ * G's noise comes from noise_seed. */
 gboolean gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *backend,
-                             int tile_size, GeglBuffer *input, GeglBuffer *output,
-                             const GeglRectangle *box, double from, double to,
-                             GError **error);
+                             int tile_size, guint64 noise_seed, GeglBuffer *input,
+                             GeglBuffer *output, const GeglRectangle *box, double from,
+                             double to, GError **error);
 
 /* A failed run: the reason goes to *error_field (the op's "error" property,
  * which GIMP shows and the plug-in reads) and to a warning on the console, and
@@ -57,11 +56,9 @@ void gcut_ops_clear_error (char **error_field);
  * except for images over the limit, where only roi is passed through. */
 GeglRectangle gcut_ops_whole_input (GeglOperation *op, const GeglRectangle *roi);
 /* The class functions every op shares: R'G'B'A float on every pad; the whole
- * input (see gcut_ops_whole_input) required, invalidated and cached. */
-void gcut_ops_prepare (GeglOperation *op);
-GeglRectangle gcut_ops_whole_region (GeglOperation *op, const gchar *pad,
-                                     const GeglRectangle *roi);
-GeglRectangle gcut_ops_cached_region (GeglOperation *op, const GeglRectangle *roi);
+ * input (see gcut_ops_whole_input) required, invalidated and cached; not
+ * threaded by GEGL. */
+void gcut_ops_class_whole_image (GeglOperationClass *klass);
 
 /* FALSE, with the error, when op's input is over the limit. */
 gboolean gcut_ops_check_size (GeglOperation *op, GError **error);

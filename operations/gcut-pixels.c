@@ -90,24 +90,11 @@ progress (double fraction, gpointer data)
   return TRUE;
 }
 
-/* The op's seed property where it has one and it is set (gcut:train's −1
- * means the recipe's): a trained model then gives the same picture through
- * gcut:train and gcut:translate with one seed. */
-static guint64
-noise_seed (GeglOperation *op)
-{
-  GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS (op), "seed");
-  int seed = 0;
-
-  if (spec && spec->value_type == G_TYPE_INT)
-    g_object_get (op, "seed", &seed, NULL);
-  return MAX (seed, 0);
-}
-
 gboolean
 gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *backend,
-                    int tile_size, GeglBuffer *input, GeglBuffer *output,
-                    const GeglRectangle *box, double from, double to, GError **error)
+                    int tile_size, guint64 noise_seed, GeglBuffer *input,
+                    GeglBuffer *output, const GeglRectangle *box, double from, double to,
+                    GError **error)
 {
   Transfer t = { op, input, output, *box, from, to };
   GcutGeneratorRun run = {
@@ -119,7 +106,7 @@ gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *backend,
     .write = write_rgb,
     .progress = progress,
     .data = &t,
-    .noise_seed = noise_seed (op),
+    .noise_seed = noise_seed,
   };
   return gcut_generator_run (G, backend, &run, error);
 }
@@ -152,8 +139,8 @@ gcut_ops_whole_input (GeglOperation *op, const GeglRectangle *roi)
   return *in;
 }
 
-void
-gcut_ops_prepare (GeglOperation *op)
+static void
+prepare (GeglOperation *op)
 {
   const Babl *format = babl_format (RGBA);
   gegl_operation_set_format (op, "input", format);
@@ -162,16 +149,27 @@ gcut_ops_prepare (GeglOperation *op)
   gegl_operation_set_format (op, "output", format);
 }
 
-GeglRectangle
-gcut_ops_whole_region (GeglOperation *op, const gchar *pad, const GeglRectangle *roi)
+static GeglRectangle
+whole_region (GeglOperation *op, const gchar *pad, const GeglRectangle *roi)
 {
   return gcut_ops_whole_input (op, roi);
 }
 
-GeglRectangle
-gcut_ops_cached_region (GeglOperation *op, const GeglRectangle *roi)
+static GeglRectangle
+cached_region (GeglOperation *op, const GeglRectangle *roi)
 {
   return gcut_ops_whole_input (op, roi);
+}
+
+void
+gcut_ops_class_whole_image (GeglOperationClass *klass)
+{
+  klass->prepare = prepare;
+  klass->get_required_for_output = whole_region;
+  klass->get_invalidated_by_change = whole_region;
+  klass->get_cached_region = cached_region;
+  /* The engine parallelizes inside; the instance norms need the whole image. */
+  klass->threaded = FALSE;
 }
 
 gboolean

@@ -267,11 +267,7 @@ gegl_op_class_init (GeglOpClass *klass)
   GeglOperationClass *operation_class = GEGL_OPERATION_CLASS (klass);
   GeglOperationFilterClass *filter_class = GEGL_OPERATION_FILTER_CLASS (klass);
 
-  operation_class->prepare = gcut_ops_prepare;
-  operation_class->get_required_for_output = gcut_ops_whole_region;
-  operation_class->get_invalidated_by_change = gcut_ops_whole_region;
-  operation_class->get_cached_region = gcut_ops_cached_region;
-  operation_class->threaded = FALSE;
+  gcut_ops_class_whole_image (operation_class);
   filter_class->process = process;
 
   /* clang-format off */

@@ -195,9 +195,11 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *aux, GeglBuffe
     }
   if (gcut_ops_check_size (operation, &error))
     trained = find_or_train (operation, input, aux, &backend, &error);
+  /* A SinCUT G's noise: gcut:translate's default seed unless one is given. */
   if (!trained || (*o->model && !gcut_train_result_save (trained, o->model, &error))
       || !gcut_ops_translate (operation, gcut_train_result_generator (trained), backend,
-                              0, input, output, &box, 0.95, 1.0, &error))
+                              0, MAX (o->seed, 0), input, output, &box, 0.95, 1.0,
+                              &error))
     {
       gcut_ops_fail (operation, &o->error, error, input, output, &box);
       return TRUE;
@@ -212,12 +214,9 @@ gegl_op_class_init (GeglOpClass *klass)
   GeglOperationClass *operation_class = GEGL_OPERATION_CLASS (klass);
   GeglOperationComposerClass *composer_class = GEGL_OPERATION_COMPOSER_CLASS (klass);
 
-  operation_class->prepare = gcut_ops_prepare;
+  gcut_ops_class_whole_image (operation_class);
   operation_class->get_bounding_box = get_bounding_box;
   operation_class->get_required_for_output = get_required_for_output;
-  operation_class->get_invalidated_by_change = gcut_ops_whole_region;
-  operation_class->get_cached_region = gcut_ops_cached_region;
-  operation_class->threaded = FALSE;
   composer_class->process = process;
 
   /* clang-format off */

@@ -59,7 +59,8 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
   backend = model ? gcut_ops_backend (o->device, &error) : NULL;
   if (!backend
       || !gcut_ops_translate (operation, gcut_ops_model_generator (model), backend,
-                              o->tile_size, input, output, &box, 0.0, 1.0, &error))
+                              o->tile_size, o->seed, input, output, &box, 0.0, 1.0,
+                              &error))
     {
       gcut_ops_fail (operation, &o->error, error, input, output, &box);
       return TRUE;
@@ -74,12 +75,7 @@ gegl_op_class_init (GeglOpClass *klass)
   GeglOperationClass *operation_class = GEGL_OPERATION_CLASS (klass);
   GeglOperationFilterClass *filter_class = GEGL_OPERATION_FILTER_CLASS (klass);
 
-  operation_class->prepare = gcut_ops_prepare;
-  operation_class->get_required_for_output = gcut_ops_whole_region;
-  operation_class->get_invalidated_by_change = gcut_ops_whole_region;
-  operation_class->get_cached_region = gcut_ops_cached_region;
-  /* The engine parallelizes inside; the instance norms need the whole image. */
-  operation_class->threaded = FALSE;
+  gcut_ops_class_whole_image (operation_class);
   filter_class->process = process;
 
   /* clang-format off */
