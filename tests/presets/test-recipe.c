@@ -13,7 +13,7 @@ test_shipped (void)
   const char *name;
   int n = 0;
   gboolean seen_cut = FALSE, seen_cpu = FALSE, seen_sincut = FALSE,
-           seen_sincut_cpu = FALSE, seen_single = FALSE;
+           seen_sincut_cpu = FALSE, seen_single = FALSE, seen_single_cpu = FALSE;
 
   g_assert_nonnull (dir);
   while ((name = g_dir_read_name (dir)))
@@ -47,11 +47,12 @@ test_shipped (void)
       seen_sincut |= g_str_equal (name, "sincut.json");
       seen_sincut_cpu |= g_str_equal (name, "sincut-cpu.json");
       seen_single |= g_str_equal (name, "hdce-src-single.json");
+      seen_single_cpu |= g_str_equal (name, "hdce-src-single-cpu.json");
       n++;
     }
-  g_assert_cmpint (n, >=, 9);
+  g_assert_cmpint (n, >=, 10);
   g_assert_true (seen_cut && seen_cpu);
-  g_assert_true (seen_sincut && seen_sincut_cpu && seen_single);
+  g_assert_true (seen_sincut && seen_sincut_cpu && seen_single && seen_single_cpu);
 }
 
 static void
