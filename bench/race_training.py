@@ -1,11 +1,18 @@
 #!/usr/bin/python3
-"""Races one CUT training step on the CPU: our trainer against the PyTorch
-reference trainer (tests/reference/cut_trainer.py), same run, same thread
-count, the cut.json recipe's networks (ngf 64, 9 blocks, ndf 64, P 256) at
-256x256 batch 1.  Prints each side's median seconds per step and ours/PyTorch
-(target <= 0.6), for our exact, fast and bf16 precision.  Not part of the test suite.
+"""Races one training step on the CPU: our trainer against the PyTorch
+reference trainer of the recipe's family (tests/reference/cut_trainer.py for
+CUT's ResNet G, sincut_trainer.py for SinCUT's StyleGAN2-lite G and R1), same
+run, same thread count, at the recipe's real size (cut.json: ngf 64, 9 blocks,
+ndf 64, P 256, 256x256 batch 1; sincut.json: 16 crops of 64x64, ngf 10, ndf 8,
+R1 every step).  Prints each side's median seconds per step and ours/PyTorch
+(target <= 0.6 for CUT, <= 0.5 for SinCUT), for our exact, fast and bf16
+precision.  Not part of the test suite.
 
-    /usr/bin/python3 bench/race_training.py --build build --threads 2
+    /usr/bin/python3 bench/race_training.py --build build --threads 2 [--recipe presets/recipes/sincut.json]
+
+--profile also prints, per precision, where our steps' time went: the engine's
+GCUT_PROFILE table of each plan (the trainer's D step and G step, and R1's two
+plans when the recipe has R1), summed over the warm-up and the timed steps.
 """
 import argparse
 import json
@@ -21,22 +28,30 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "tests", "reference"))
 import cut_networks as nets  # noqa: E402
 import cut_trainer  # noqa: E402
+import sincut_trainer  # noqa: E402
+
+
+def reference_trainer(recipe):
+    if recipe["architecture"]["generator"].get("kind", "resnet") == "stylegan2-lite":
+        return sincut_trainer.SinCutTrainer(recipe)
+    return cut_trainer.CutTrainer(recipe)
 
 
 def torch_step_seconds(recipe, steps, warmup):
-    t = cut_trainer.CutTrainer(recipe)
-    s = recipe["sampling"]["crop_size"]
+    t = reference_trainer(recipe)
+    s, B = recipe["sampling"]["crop_size"], recipe["sampling"].get("batch", 1)
     P = recipe["architecture"]["heads"]["n_patches"]
     g = torch.Generator().manual_seed(0)
     times = []
     for i in range(warmup + steps):
-        x = torch.rand(1, 3, s, s, generator=g) * 2 - 1
-        y = torch.rand(1, 3, s, s, generator=g) * 2 - 1
+        x = torch.rand(B, 3, s, s, generator=g) * 2 - 1
+        y = torch.rand(B, 3, s, s, generator=g) * 2 - 1
         with torch.no_grad():
-            taps = t.G.encode(x)
+            taps = t.encode(x)
         ids = [[torch.randperm(f.shape[2] * f.shape[3], generator=g)[:P] for f in taps] for _ in range(2)]
+        noise = [[torch.randn(n, generator=g) for n in t.noise_shapes(x.shape)] for _ in range(2)]
         start = time.perf_counter()
-        t.step(x, y, ids[0], ids[1])
+        t.step(x, y, ids[0], ids[1], noise if noise[0] else None)
         if i >= warmup:
             times.append(time.perf_counter() - start)
     return statistics.median(times)
@@ -49,23 +64,32 @@ def main():
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--recipe", default=os.path.join(here, "..", "presets", "recipes", "cut.json"))
+    ap.add_argument("--profile", action="store_true", help="print our plans' time per op")
     opt = ap.parse_args()
     nets.setup_torch(opt.threads)
     with open(opt.recipe) as f:
         recipe = json.load(f)
     exe = os.path.join(opt.build, "bench", "gcut-bench-training")
     env = dict(os.environ, OMP_NUM_THREADS=str(opt.threads))
-    ours = {}
+    if opt.profile:
+        env["GCUT_PROFILE"] = "1"
+    ours, profiles = {}, {}
     for mode in ("exact", "fast", "bf16"):
-        out = subprocess.run([exe, opt.recipe, "--threads", str(opt.threads), "--steps", str(opt.steps),
+        run = subprocess.run([exe, opt.recipe, "--threads", str(opt.threads), "--steps", str(opt.steps),
                               "--warmup", str(opt.warmup), "--precision", mode],
-                             check=True, capture_output=True, text=True, env=env).stdout
-        ours[mode] = float(out.split()[-1])
+                             check=True, capture_output=True, text=True, env=env)
+        ours[mode], profiles[mode] = float(run.stdout.split()[-1]), run.stderr
     ref = torch_step_seconds(recipe, opt.steps, opt.warmup)
-    print("CUT training step, 256x256 batch 1, %d thread(s), torch %s" % (opt.threads, torch.__version__))
+    a, smp = recipe["architecture"], recipe["sampling"]
+    print("%s training step (%s G ngf %d, %s D ndf %d), %dx%d batch %d, %d thread(s), torch %s"
+          % (os.path.basename(opt.recipe), a["generator"].get("kind", "resnet"), a["generator"]["ngf"],
+             a["discriminator"].get("kind", "patchgan"), a["discriminator"]["ndf"], smp["crop_size"],
+             smp["crop_size"], smp.get("batch", 1), opt.threads, torch.__version__))
     print("%-10s %8.3f s" % ("PyTorch", ref))
     for mode, s in ours.items():
         print("%-10s %8.3f s   ours/PyTorch %.2f" % ("ours " + mode, s, s / ref))
+    for mode, text in profiles.items() if opt.profile else ():
+        print("\nours %s, %d steps:\n%s" % (mode, opt.warmup + opt.steps, text.rstrip()))
     return 0
 
 
