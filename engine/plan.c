@@ -230,12 +230,24 @@ assign_layouts (GcutPlan *plan, const GcutPlanSpec *spec, const gboolean *extern
   return TRUE;
 }
 
-/* Places every value that is neither the caller's memory nor bound to it. */
+/* Ops whose kernels may write their result over their input (elementwise, or
+ * a copy): where nothing reads the input after them, the two share storage,
+ * which saves the copy and the memory. */
+static gboolean
+may_overwrite_input (GcutOp op)
+{
+  return op == GCUT_OP_RESHAPE || op == GCUT_OP_DETACH || op == GCUT_OP_FILL_DIAGONAL
+         || op == GCUT_OP_ACT;
+}
+
+/* Places every value that is neither the caller's memory nor bound to it;
+ * a value that overwrites its input takes the input's place (owner). */
 static gboolean
 place_values (GcutPlan *plan, const gboolean *external, GError **error)
 {
   int n = plan->graph->nodes->len;
   g_autofree GcutArenaItem *items = g_new0 (GcutArenaItem, n);
+  g_autofree int *owner = g_new (int, n), *last_read = g_new (int, n);
 
   for (int v = 0; v < n; v++)
     {
@@ -248,13 +260,29 @@ place_values (GcutPlan *plan, const gboolean *external, GError **error)
       for (int i = 0; i < node->n_inputs; i++)
         items[node->inputs[i]].last = MAX (items[node->inputs[i]].last, v);
     }
+  for (int v = 0; v < n; v++)
+    {
+      const GcutNode *node = gcut_graph_node (plan->graph, v);
+      GcutValue x = node->n_inputs == 1 ? node->inputs[0] : GCUT_NONE;
+      last_read[v] = items[v].last;
+      owner[v] = v;
+      if (x != GCUT_NONE && may_overwrite_input (node->op) && items[v].bytes
+          && items[owner[x]].bytes && last_read[x] == v
+          && plan->tensors[x].block == plan->tensors[v].block
+          && gcut_tensor_bytes (&plan->tensors[x]) == items[v].bytes)
+        {
+          int o = owner[v] = owner[x];
+          items[o].last = MAX (items[o].last, items[v].last);
+          items[v].bytes = 0;
+        }
+    }
   plan->arena_bytes = gcut_arena_place (items, n);
   plan->arena = plan->backend->alloc (plan->backend, MAX (plan->arena_bytes, 1), error);
   if (!plan->arena)
     return FALSE;
   for (int v = 0; v < n; v++)
-    if (items[v].bytes)
-      plan->tensors[v].data = (char *)plan->arena + items[v].offset;
+    if (items[owner[v]].bytes)
+      plan->tensors[v].data = (char *)plan->arena + items[owner[v]].offset;
   return TRUE;
 }
 

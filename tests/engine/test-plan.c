@@ -72,6 +72,53 @@ test_arena_reuse (void)
   g_assert_cmpuint (gcut_plan_arena_size (plan), <=, 3 * gc_numel (&shape) * 4 + 256);
 }
 
+/* The values of `out` for input `in` of a plan over graph; its arena size. */
+static gsize
+run_plan (GcutGraph *graph, GcutValue x, const float *in, const GcutValue *out, int n_out,
+          float **got)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GcutPlan) plan
+      = gcut_plan_new (graph, gcut_backend_cpu (),
+                       &(GcutPlanSpec){ .outputs = out, .n_outputs = n_out }, &error);
+  g_assert_no_error (error);
+  g_assert_true (gcut_plan_set_input (plan, x, in, &error));
+  g_assert_true (gcut_plan_forward (plan, &error));
+  for (int i = 0; i < n_out; i++)
+    g_assert_true (gcut_plan_get_output (plan, out[i], got[i], &error));
+  g_assert_no_error (error);
+  return gcut_plan_arena_size (plan);
+}
+
+/* Elementwise ops and copies write over an input nothing reads later, and only
+ * then: tanh → leaky ReLU → reshape → fill diagonal → tanh lives in one
+ * value's memory next to the input's, while a ReLU whose input an add reads
+ * again leaves it intact. */
+static void
+test_in_place (void)
+{
+  const int n = 48;
+  g_autoptr (GcutGraph) chain = gcut_graph_new (), branch = gcut_graph_new ();
+  GcutShape image = { 4, { 1, 1, n, n } }, matrix = { 2, { n, n } };
+  GcutValue x = gcut_input (chain, "x", image), y = gcut_tanh (chain, x);
+  GcutValue bx = gcut_input (branch, "x", image), a = gcut_tanh (branch, bx), sum;
+  float in[48 * 48], got[2][48 * 48], *outs[] = { got[0], got[1] };
+
+  y = gcut_reshape (chain, gcut_leaky_relu (chain, y, 0.2f), matrix);
+  y = gcut_tanh (chain, gcut_fill_diagonal (chain, y, 3.f));
+  sum = gcut_add (branch, a, gcut_relu (branch, a));
+  gc_fill_random (in, G_N_ELEMENTS (in), -2, 2, 4);
+  g_assert_cmpuint (run_plan (chain, x, in, &y, 1, outs), <=, 2 * sizeof in + 64);
+  run_plan (branch, bx, in, &sum, 1, outs + 1);
+  for (int i = 0; i < n * n; i++)
+    {
+      float t = tanhf (in[i]), leaky = t > 0 ? t : 0.2f * t;
+      g_assert_cmpfloat_with_epsilon (got[0][i], tanhf (i / n == i % n ? 3.f : leaky),
+                                      1e-6);
+      g_assert_cmpfloat_with_epsilon (got[1][i], t + MAX (t, 0.f), 1e-6);
+    }
+}
+
 static void
 test_bad_shapes (void)
 {
@@ -160,6 +207,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/plan/layouts-agree", test_layouts_agree);
   g_test_add_func ("/plan/arena-reuse", test_arena_reuse);
+  g_test_add_func ("/plan/in-place", test_in_place);
   g_test_add_func ("/plan/bad-shapes", test_bad_shapes);
   g_test_add_func ("/plan/bad-indices", test_bad_indices);
   g_test_add_func ("/plan/shared-weight", test_shared_weight);
