@@ -10,6 +10,16 @@ precision.  Not part of the test suite.
 
     /usr/bin/python3 bench/race_training.py --build build --threads 2 [--recipe presets/recipes/sincut.json]
 
+PyTorch multiplies matrices with whatever libblas.so.3 it finds: Debian's
+default is the slow reference BLAS, which makes the NCE logits (4096x4096 for
+SinCUT) cost PyTorch far more than they need to.  For a fair race put an
+optimized one first, e.g. Debian's libopenblas0-pthread unpacked with
+`apt-get download` + `dpkg-deb -x`:
+
+    LD_LIBRARY_PATH=$DIR/usr/lib/x86_64-linux-gnu/openblas-pthread /usr/bin/python3 bench/race_training.py ...
+
+The first line of the output gives PyTorch's matrix product rate.
+
 --profile also prints, per precision, where our steps' time went: the engine's
 GCUT_PROFILE table of each plan (the trainer's D step and G step, and R1's two
 plans when the recipe has R1), summed over the warm-up and the timed steps.
@@ -57,6 +67,15 @@ def torch_step_seconds(recipe, steps, warmup):
     return statistics.median(times)
 
 
+def matmul_rate():
+    """GFLOP/s of PyTorch's 1024x1024 matrix product: which BLAS it runs on."""
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    torch.mm(a, b)
+    start = time.perf_counter()
+    torch.mm(a, b)
+    return 2 * 1024 ** 3 / (time.perf_counter() - start) / 1e9
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build")
@@ -85,6 +104,7 @@ def main():
           % (os.path.basename(opt.recipe), a["generator"].get("kind", "resnet"), a["generator"]["ngf"],
              a["discriminator"].get("kind", "patchgan"), a["discriminator"]["ndf"], smp["crop_size"],
              smp["crop_size"], smp.get("batch", 1), opt.threads, torch.__version__))
+    print("PyTorch's matrix product: %.0f GFLOP/s (a few for the reference BLAS)" % matmul_rate())
     print("%-10s %8.3f s" % ("PyTorch", ref))
     for mode, s in ours.items():
         print("%-10s %8.3f s   ours/PyTorch %.2f" % ("ours " + mode, s, s / ref))

@@ -44,10 +44,15 @@ def recipe_path(name):
     return os.path.join(SOURCE_ROOT, "presets", "recipes", name + ".json")
 
 
-def recipe_load_size(path):
-    """The recipe's sampling.load_size: the default evaluation scale."""
+def recipe_load_size(path, content):
+    """The default evaluation scale: the recipe's sampling.load_size, or for
+    the single-image recipes (zoomed crops of the image as it is) the
+    content's own short side."""
     with open(path) as f:
-        return int(json.load(f)["sampling"]["load_size"])
+        sampling = json.load(f)["sampling"]
+    if sampling.get("mode") == "zoom_crops":
+        return min(images.Image.open(content).size)
+    return int(sampling.get("load_size", 286))
 
 
 def tool(build, name):
@@ -163,7 +168,8 @@ def parse_args(argv):
                    help="train this many steps instead of the recipe's")
     p.add_argument("--seed", type=int, default=None, help="training seed override")
     p.add_argument("--size", type=int, default=0,
-                   help="evaluation short side (default: the recipe's load_size)")
+                   help="evaluation short side (default: the recipe's load_size, or the "
+                   "content's own for single-image recipes)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--patches", type=int, default=8192,
                    help="SWD patches per pyramid level")
@@ -182,7 +188,7 @@ def main(argv=None):
     args = parse_args(argv)
     for name in args.recipes:
         recipe = recipe_path(name)
-        size = args.size or recipe_load_size(recipe)
+        size = args.size or recipe_load_size(recipe, args.content)
         work = os.path.join(args.workdir, os.path.basename(recipe)[:-5]) if args.workdir \
             else tempfile.mkdtemp(prefix="gcut-quality-")
         os.makedirs(work, exist_ok=True)
