@@ -86,17 +86,25 @@ encode (GcutOpsModel *model, int layer, const float *rgb, int w, int h, Features
   GcutValue x, taps[GCUT_GENERATOR_N_TAPS], rows, locations;
   GcutShape shape, rows_shape;
 
+  /* A SinCUT G has three taps (input, blocks 2 and 4): the layer property's
+   * range 0–4 spreads over them, so 4 is still the largest patches. */
+  gboolean sincut = gcut_network_kind (G) == GCUT_NETWORK_STYLEGAN2_GENERATOR;
+  int tap = sincut ? (layer * (GCUT_STYLEGAN2_N_TAPS - 1) + 2) / 4 : layer;
+
   x = gcut_input (graph, "image", (GcutShape){ 4, { 1, 3, h, w } });
-  gcut_resnet_generator_build (G, graph, x, taps, TRUE);
+  if (sincut)
+    gcut_stylegan2_generator_build (G, graph, x, NULL, taps, TRUE);
+  else
+    gcut_resnet_generator_build (G, graph, x, taps, TRUE);
   if (!gcut_graph_check (graph, error))
     return FALSE;
-  shape = gcut_graph_shape (graph, taps[layer]);
+  shape = gcut_graph_shape (graph, taps[tap]);
   out->height = shape.dims[2];
   out->width = shape.dims[3];
   locations = gcut_input_indices (graph, "locations", (gint64)out->width * out->height);
-  rows = F ? gcut_patch_heads_build (F, graph, layer, taps[layer], locations)
+  rows = F ? gcut_patch_heads_build (F, graph, tap, taps[tap], locations)
            : gcut_l2_normalize (
-               graph, gcut_gather_locations (graph, taps[layer], locations), 1e-7f);
+               graph, gcut_gather_locations (graph, taps[tap], locations), 1e-7f);
   plan = gcut_plan_new (graph, gcut_backend_cpu (),
                         &(GcutPlanSpec){ .outputs = &rows, .n_outputs = 1 }, error);
   if (!plan)

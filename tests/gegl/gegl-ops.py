@@ -70,6 +70,7 @@ def make_model(name="tiny", recipe=TINY_RECIPE, steps=3):
 
 
 MODEL = make_model()
+SINCUT_MODEL = make_model("tiny-sincut", TINY_SINCUT_RECIPE, 2)
 FOREST = os.path.join(SAMPLES, "forest-small.png")
 
 
@@ -118,7 +119,7 @@ def tiled_agrees_with_one_pass():
 def sincut_tiled_agrees_with_one_pass():
     """A SinCUT (StyleGAN2-lite) model: no instance norm, tiles with the
     network's receptive radius as halo and noise seeded by position."""
-    model = make_model("tiny-sincut", TINY_SINCUT_RECIPE, 2)
+    model = SINCUT_MODEL
     src = tmp("sincut-in.png")
     gegl(os.path.join(SAMPLES, "forest.jpg"), "-o", src, "--", "gegl:crop", "width=203",
          "height=141")
@@ -262,14 +263,18 @@ def train_bad_recipe_names_the_key():
 
 @case
 def similarity_peaks_at_query():
-    out = tmp("sim.png")
-    gegl(FOREST, "-o", out, "--", "gcut:similarity", f"model={MODEL}", "x=0.3", "y=0.6",
-         "visibility=0")
-    a = load(out)[..., :3].mean(axis=2)
-    h, w = a.shape
-    qy, qx = int(0.6 * h), int(0.3 * w)
-    near = a[qy - 2:qy + 3, qx - 2:qx + 3].mean()
-    assert near > a.mean() + 10, (near, a.mean())
+    """For a CUT and a SinCUT model (whose three encoder taps the layer range
+    spreads over), at the deepest layer and a middle one."""
+    for model, layer in ((MODEL, 4), (SINCUT_MODEL, 4), (SINCUT_MODEL, 1)):
+        out = tmp("sim.png")
+        p = gegl(FOREST, "-o", out, "--", "gcut:similarity", f"model={model}", "x=0.3",
+                 "y=0.6", f"layer={layer}", "visibility=0")
+        assert "gcut:similarity" not in p.stderr, p.stderr
+        a = load(out)[..., :3].mean(axis=2)
+        h, w = a.shape
+        qy, qx = int(0.6 * h), int(0.3 * w)
+        near = a[qy - 2:qy + 3, qx - 2:qx + 3].mean()
+        assert near > a.mean() + 10, (model, layer, near, a.mean())
 
 
 @case
