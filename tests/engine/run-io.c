@@ -70,3 +70,33 @@ gc_test_image (int width, int height, guint32 seed)
     }
   return p;
 }
+
+float *
+gc_one_pass (GcutGraph *graph, GcutValue x, GcutValue y, const float *input, int width,
+             int height, void (*setup) (GcutPlan *plan, gpointer data), gpointer data)
+{
+  GcutShape xs = gcut_graph_shape (graph, x);
+  const int ph = xs.dims[2], pw = xs.dims[3];
+  g_autoptr (GcutPlan) plan = gcut_plan_new (
+      graph, gcut_backend_cpu (), &(GcutPlanSpec){ .outputs = &y, .n_outputs = 1 }, NULL);
+  g_autofree float *padded = g_new (float, 3 * (gsize)pw * ph);
+  float *out = g_new (float, 3 * (gsize)width * height);
+
+  g_assert_nonnull (plan);
+  for (int c = 0; c < 3; c++)
+    for (int r = 0; r < ph; r++)
+      for (int i = 0; i < pw; i++)
+        padded[((gsize)c * ph + r) * pw + i]
+            = input[((gsize)c * height + MIN (r, height - 1)) * width
+                    + MIN (i, width - 1)];
+  if (setup)
+    setup (plan, data);
+  g_assert_true (gcut_plan_set_input (plan, x, padded, NULL));
+  g_assert_true (gcut_plan_forward (plan, NULL));
+  g_assert_true (gcut_plan_get_output (plan, y, padded, NULL));
+  for (int c = 0; c < 3; c++)
+    for (int r = 0; r < height; r++)
+      memcpy (out + ((gsize)c * height + r) * width, padded + ((gsize)c * ph + r) * pw,
+              width * sizeof (float));
+  return out;
+}

@@ -25,3 +25,11 @@ gboolean gc_io_progress (double fraction, gpointer data);
 /* A (3, height, width) image in [-1, 1]: smooth structure (a few random waves
  * per channel) with a little noise. */
 float *gc_test_image (int width, int height, guint32 seed);
+
+/* The reference of a whole-image run: y of a plan over graph whose input x
+ * gets `input` (3, height, width) padded by repeating its edges to the size of
+ * x; returns the (3, height, width) corner of y.  setup (may be NULL) sets
+ * the plan's other inputs first. */
+float *gc_one_pass (GcutGraph *graph, GcutValue x, GcutValue y, const float *input,
+                    int width, int height, void (*setup) (GcutPlan *plan, gpointer data),
+                    gpointer data);

@@ -15,30 +15,9 @@ one_pass (GcutNetwork *G, const float *input, int width, int height)
 {
   int pw = MAX ((width + 3) / 4 * 4, 8), ph = MAX ((height + 3) / 4 * 4, 8);
   g_autoptr (GcutGraph) graph = gcut_graph_new ();
-  g_autoptr (GcutPlan) plan = NULL;
-  g_autofree float *padded = g_new (float, 3 * (gsize)pw * ph);
-  float *out = g_new (float, 3 * (gsize)width * height);
-  GcutValue x, y;
-
-  for (int c = 0; c < 3; c++)
-    for (int r = 0; r < ph; r++)
-      for (int i = 0; i < pw; i++)
-        padded[((gsize)c * ph + r) * pw + i]
-            = input[((gsize)c * height + MIN (r, height - 1)) * width
-                    + MIN (i, width - 1)];
-  x = gcut_input (graph, "image", gc_shape4 (1, 3, ph, pw));
-  y = gcut_resnet_generator_build (G, graph, x, NULL, FALSE);
-  plan = gcut_plan_new (graph, gcut_backend_cpu (),
-                        &(GcutPlanSpec){ .outputs = &y, .n_outputs = 1 }, NULL);
-  g_assert_nonnull (plan);
-  g_assert_true (gcut_plan_set_input (plan, x, padded, NULL));
-  g_assert_true (gcut_plan_forward (plan, NULL));
-  g_assert_true (gcut_plan_get_output (plan, y, padded, NULL));
-  for (int c = 0; c < 3; c++)
-    for (int r = 0; r < height; r++)
-      memcpy (out + ((gsize)c * height + r) * width, padded + ((gsize)c * ph + r) * pw,
-              width * sizeof (float));
-  return out;
+  GcutValue x = gcut_input (graph, "image", gc_shape4 (1, 3, ph, pw));
+  GcutValue y = gcut_resnet_generator_build (G, graph, x, NULL, FALSE);
+  return gc_one_pass (graph, x, y, input, width, height, NULL, NULL);
 }
 
 typedef struct

@@ -35,48 +35,41 @@ small_generator (int n_downsampling, int n_blocks)
 
 /* The reference: one plan over the image padded (edges repeated) to a
  * multiple of 2^n_downsampling, with the whole noise grid. */
+typedef struct
+{
+  GcutGraph *graph;
+  GcutValue *noise;
+  int n_noise;
+} Noise;
+
+static void
+set_noise (GcutPlan *plan, gpointer data)
+{
+  const Noise *n = data;
+  for (int i = 0; i < n->n_noise; i++)
+    {
+      GcutShape s = gcut_graph_shape (n->graph, n->noise[i]);
+      g_autofree float *v = g_new (float, gc_numel (&s));
+      gcut_stylegan2_generator_noise_fill (SEED, i, 0, 0, s.dims[2], s.dims[3], v);
+      g_assert_true (gcut_plan_set_input (plan, n->noise[i], v, NULL));
+    }
+}
+
 static float *
 one_pass (GcutNetwork *G, const float *input, int width, int height)
 {
   int n_noise = gcut_stylegan2_generator_n_noise (G), m = 1 << n_noise;
-  int pw = (width + m - 1) / m * m, ph = (height + m - 1) / m * m;
-  GcutShape xs = gc_shape4 (1, 3, ph, pw);
+  GcutShape xs = gc_shape4 (1, 3, (height + m - 1) / m * m, (width + m - 1) / m * m);
   g_autoptr (GcutGraph) graph = gcut_graph_new ();
-  g_autoptr (GcutPlan) plan = NULL;
-  g_autofree float *padded = g_new (float, 3 * (gsize)pw * ph);
   g_autofree GcutValue *noise = g_new (GcutValue, n_noise);
-  float *out = g_new (float, 3 * (gsize)width * height);
-  GcutValue x, y;
+  GcutValue x = gcut_input (graph, "image", xs), y;
 
-  for (int c = 0; c < 3; c++)
-    for (int r = 0; r < ph; r++)
-      for (int i = 0; i < pw; i++)
-        padded[((gsize)c * ph + r) * pw + i]
-            = input[((gsize)c * height + MIN (r, height - 1)) * width
-                    + MIN (i, width - 1)];
-  x = gcut_input (graph, "image", xs);
   for (int i = 0; i < n_noise; i++)
     noise[i]
         = gcut_input (graph, "noise", gcut_stylegan2_generator_noise_shape (G, xs, i));
   y = gcut_stylegan2_generator_build (G, graph, x, noise, NULL, FALSE);
-  plan = gcut_plan_new (graph, gcut_backend_cpu (),
-                        &(GcutPlanSpec){ .outputs = &y, .n_outputs = 1 }, NULL);
-  g_assert_nonnull (plan);
-  for (int i = 0; i < n_noise; i++)
-    {
-      GcutShape s = gcut_graph_shape (graph, noise[i]);
-      g_autofree float *v = g_new (float, gc_numel (&s));
-      gcut_stylegan2_generator_noise_fill (SEED, i, 0, 0, s.dims[2], s.dims[3], v);
-      g_assert_true (gcut_plan_set_input (plan, noise[i], v, NULL));
-    }
-  g_assert_true (gcut_plan_set_input (plan, x, padded, NULL));
-  g_assert_true (gcut_plan_forward (plan, NULL));
-  g_assert_true (gcut_plan_get_output (plan, y, padded, NULL));
-  for (int c = 0; c < 3; c++)
-    for (int r = 0; r < height; r++)
-      memcpy (out + ((gsize)c * height + r) * width, padded + ((gsize)c * ph + r) * pw,
-              width * sizeof (float));
-  return out;
+  return gc_one_pass (graph, x, y, input, width, height, set_noise,
+                      &(Noise){ graph, noise, n_noise });
 }
 
 typedef struct
