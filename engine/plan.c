@@ -247,7 +247,7 @@ place_values (GcutPlan *plan, const gboolean *external, GError **error)
 {
   int n = plan->graph->nodes->len;
   g_autofree GcutArenaItem *items = g_new0 (GcutArenaItem, n);
-  g_autofree int *owner = g_new (int, n), *last_read = g_new (int, n);
+  g_autofree int *owner = g_new (int, n);
 
   for (int v = 0; v < n; v++)
     {
@@ -264,10 +264,11 @@ place_values (GcutPlan *plan, const gboolean *external, GError **error)
     {
       const GcutNode *node = gcut_graph_node (plan->graph, v);
       GcutValue x = node->n_inputs == 1 ? node->inputs[0] : GCUT_NONE;
-      last_read[v] = items[v].last;
       owner[v] = v;
+      /* items[x].last is still x's own last reader: only a value whose last
+       * reader came before v can have taken in others since. */
       if (x != GCUT_NONE && may_overwrite_input (node->op) && items[v].bytes
-          && items[owner[x]].bytes && last_read[x] == v
+          && items[owner[x]].bytes && items[x].last == v
           && plan->tensors[x].block == plan->tensors[v].block
           && gcut_tensor_bytes (&plan->tensors[x]) == items[v].bytes)
         {

@@ -134,7 +134,6 @@ scratch_mem (GcutCpuKernel *k, const_dnnl_primitive_desc_t pd, dnnl_memory_t *me
   const dnnl_memory_desc_t *md
       = dnnl_primitive_desc_query_md (pd, dnnl_query_scratchpad_md, 0);
   gsize bytes = md ? dnnl_memory_desc_get_size (md) : 0;
-
   GcutDnnlSeq *s = gcut_dnnl_seq (k);
 
   *mem = NULL;
