@@ -12,15 +12,11 @@ G_BEGIN_DECLS
  * default memory budget, else in tiles of tile_size pixels (0: the largest
  * that fit) with the same result.  A StyleGAN2-lite G's (SinCUT) noise comes
  * from noise_seed, a function of position (gcut_stylegan2_generator_noise_fill),
- * so a model gives the same output for a seed whatever the tiles.
+ * so a model gives the same output for a seed whatever the tiles (0 is
+ * gcut:translate's default).
  * arena_bytes (may be NULL) receives the largest plan's working memory. */
-gboolean gct_translate_image_seeded (GcutNetwork *G, GcutBackend *backend,
-                                     GcutPrecision precision, GctImage *image,
-                                     int tile_size, guint64 noise_seed,
-                                     gsize *arena_bytes, GError **error);
-/* The same with noise seed 0, gcut:translate's default. */
 gboolean gct_translate_image (GcutNetwork *G, GcutBackend *backend,
                               GcutPrecision precision, GctImage *image, int tile_size,
-                              gsize *arena_bytes, GError **error);
+                              guint64 noise_seed, gsize *arena_bytes, GError **error);
 
 G_END_DECLS

@@ -57,7 +57,7 @@ snapshot (gint64 step)
 
   if (!image
       || !gct_translate_image (gct_trainer_generator (the_trainer), backend, prec, image,
-                               0, NULL, &error)
+                               0, 0, NULL, &error)
       || !gct_image_save (image, path, &error))
     {
       g_printerr ("%sgcut-train: snapshot at step %" G_GINT64_FORMAT ": %s\n",

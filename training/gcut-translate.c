@@ -130,9 +130,9 @@ main (int argc, char **argv)
       g_print ("Translating %dx%d pixels on %s...\n", image->width, image->height,
                gcut_backend_name (backend));
       start = g_get_monotonic_time ();
-      if (gct_translate_image_seeded (G, backend,
-                                      exact ? GCUT_PRECISION_EXACT : GCUT_PRECISION_FAST,
-                                      image, tile_size, noise_seed, &arena, &error))
+      if (gct_translate_image (G, backend,
+                               exact ? GCUT_PRECISION_EXACT : GCUT_PRECISION_FAST, image,
+                               tile_size, noise_seed, &arena, &error))
         g_print ("Done in %.2f s (%.0f MiB of working memory).\n",
                  (g_get_monotonic_time () - start) / 1e6, arena / 1048576.0);
       else

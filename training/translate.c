@@ -42,9 +42,9 @@ write_rgb (int x, int y, int w, int h, const float *rgb, gpointer data, GError *
 }
 
 gboolean
-gct_translate_image_seeded (GcutNetwork *G, GcutBackend *backend, GcutPrecision precision,
-                            GctImage *image, int tile_size, guint64 noise_seed,
-                            gsize *arena_bytes, GError **error)
+gct_translate_image (GcutNetwork *G, GcutBackend *backend, GcutPrecision precision,
+                     GctImage *image, int tile_size, guint64 noise_seed,
+                     gsize *arena_bytes, GError **error)
 {
   /* The runners write each output tile after all reads of the input it
    * depends on, so the image is translated in place. */
@@ -60,12 +60,4 @@ gct_translate_image_seeded (GcutNetwork *G, GcutBackend *backend, GcutPrecision 
     .noise_seed = noise_seed,
   };
   return gcut_generator_run (G, backend, &run, error);
-}
-
-gboolean
-gct_translate_image (GcutNetwork *G, GcutBackend *backend, GcutPrecision precision,
-                     GctImage *image, int tile_size, gsize *arena_bytes, GError **error)
-{
-  return gct_translate_image_seeded (G, backend, precision, image, tile_size, 0,
-                                     arena_bytes, error);
 }

@@ -121,7 +121,7 @@ on_progress (const GctProgress *p, gpointer data)
       snapshot = image_copy (run->thumb_content);
       /* A failed preview only leaves the previous one showing. */
       if (!gct_translate_image (gct_trainer_generator (run->trainer), run->backend,
-                                run->precision, snapshot, 0, NULL, &error))
+                                run->precision, snapshot, 0, 0, NULL, &error))
         g_clear_pointer (&snapshot, gct_image_free);
     }
 

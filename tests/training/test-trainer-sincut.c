@@ -103,7 +103,7 @@ test_translate (void)
             = content->rgba[((gsize)y * content->width + x) * 4 + c];
   memcpy (b, a, n * sizeof (float));
   g_assert_true (
-      gct_translate_image (G, NULL, GCUT_PRECISION_EXACT, &image, 0, &arena, &error));
+      gct_translate_image (G, NULL, GCUT_PRECISION_EXACT, &image, 0, 0, &arena, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (arena, >, 0);
   for (gsize i = 0; i < n; i++)
@@ -121,7 +121,7 @@ test_translate (void)
         a[((gsize)y * w + x) * 4 + c]
             = content->rgba[((gsize)y * content->width + x) * 4 + c];
   g_assert_true (
-      gct_translate_image (G, NULL, GCUT_PRECISION_EXACT, &image, 0, NULL, &error));
+      gct_translate_image (G, NULL, GCUT_PRECISION_EXACT, &image, 0, 0, NULL, &error));
   g_assert_cmpmem (a, n * sizeof (float), b, n * sizeof (float));
   g_unlink (path);
 }
