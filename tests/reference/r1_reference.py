@@ -31,6 +31,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cut_networks import NLayerDiscriminator, init_weights, write_safetensors  # noqa: E402
 
 
+def r1_penalty(d_out, x, gamma):
+    """R1_loss of the official code for D's output d_out on x (requires_grad):
+    (γ/2 · mean_b ‖∇_x Σ D(x)‖², ∇_x Σ D(x)), kept differentiable so that a
+    backward pass through R1 is the double backward."""
+    g, = torch.autograd.grad(d_out.sum(), x, create_graph=True)
+    return gamma / 2 * g.pow(2).view(g.shape[0], -1).sum(1).mean(), g
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,8 +67,7 @@ def main(argv=None):
 
     D64 = D.double()
     x = x32.double().requires_grad_(True)
-    g, = torch.autograd.grad(D64(x).sum(), x, create_graph=True)
-    r1 = opt.gamma / 2 * g.pow(2).view(opt.batch, -1).sum(1).mean()
+    r1, g = r1_penalty(D64(x), x, opt.gamma)
     D64.zero_grad()
     r1.backward()
 

@@ -46,6 +46,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cut_networks  # noqa: E402
 import losses as L  # noqa: E402
+import r1_reference  # noqa: E402
 import sincut_networks as nets  # noqa: E402
 import trainer_common  # noqa: E402
 
@@ -97,8 +98,7 @@ class SinCutTrainer(trainer_common.Trainer):
         pred_real = self.D(y)
         loss = out["D"] = L.gan_d(pred_real, self.D(fake), self.gan_mode)
         if self.r1_weight > 0:
-            g, = torch.autograd.grad(pred_real.sum(), y, create_graph=True, retain_graph=True)
-            out["R1"] = g.pow(2).view(g.shape[0], -1).sum(1).mean() * (self.r1_weight * 0.5)
+            out["R1"] = r1_reference.r1_penalty(pred_real, y, self.r1_weight)[0]
             loss = loss + out["R1"]
         return loss
 
@@ -107,8 +107,7 @@ class SinCutTrainer(trainer_common.Trainer):
         self.D.zero_grad()
         self.D.requires_grad_(True)
         y = y.to(self.dtype).requires_grad_(True)
-        g, = torch.autograd.grad(self.D(y).sum(), y, create_graph=True)
-        (g.pow(2).view(g.shape[0], -1).sum(1).mean() * (self.r1_weight * 0.5)).backward()
+        r1_reference.r1_penalty(self.D(y), y, self.r1_weight)[0].backward()
         return {n: (p.grad if p.grad is not None else torch.zeros_like(p)).numpy()
                 for n, p in self.D.named_parameters()}
 
