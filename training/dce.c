@@ -21,10 +21,10 @@ gct_dce (GcutGraph *g, GcutValue q, GcutValue k, const GctNceOptions *o)
     o = &def;
   if (!gct_nce_check (g, q, k, o, "DCE", &groups, &n, &c))
     return GCUT_NONE;
-  GcutValue kd = gcut_detach (g, k);
-  GcutValue pos = gct_row_dots (g, q, kd);
-  GcutValue s = gcut_fill_diagonal (g, gct_similarities (g, q, kd, groups, n, c), -10.0f);
+  GcutValue kd = gcut_detach (g, k), qt = gct_over_tau (g, q, o->tau);
+  GcutValue pos = gct_row_dots (g, qt, kd);
+  GcutValue s = gcut_fill_diagonal (g, gct_similarities (g, qt, kd, groups, n, c),
+                                    -10.0f / o->tau);
   s = gcut_reshape (g, s, gct_shape2 (groups * n, n));
-  GcutValue logits = gcut_affine (g, gcut_sub (g, s, pos), 1.0f / o->tau, 0.0f);
-  return gcut_mean_all (g, gcut_logsumexp_rows (g, logits));
+  return gcut_mean_all (g, gcut_logsumexp_rows (g, gcut_sub (g, s, pos)));
 }

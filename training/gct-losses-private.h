@@ -32,12 +32,16 @@ GcutValue gct_fill_diagonal_rows (GcutGraph *g, GcutValue x, gint64 groups, gint
 GcutValue gct_row_max_detached (GcutGraph *g, GcutValue x);
 /* Ones shaped like x (no gradient). */
 GcutValue gct_ones_like (GcutGraph *g, GcutValue x);
+/* q/τ.  The losses divide the queries rather than the similarities: then
+ * s_ij/τ = (q_i/τ)·k_j costs a pass over the (rows, c) queries instead of two
+ * (forward and backward) over the (rows, n) logits. */
+GcutValue gct_over_tau (GcutGraph *g, GcutValue q, float tau);
 
 /* The re-weighted NCE shared by WeightNCE and MoNCE (official monce.py):
- * s (rows, n) the similarities of each row with its group, pos (rows, 1),
- * f (rows, n) the scaled weights f_ij = Q·(P−1)·w_ij + 1e-8;
- * ℓ_i = softplus(logsumexp_j n_ij − s_ii/τ) with n_ij = s_ij/τ + log f_ij
- * and n_ii = −10/τ; returns mean_i ℓ_i. */
+ * s (rows, n) the similarities over τ of each row with its group, pos
+ * (rows, 1) the positives over τ, f (rows, n) the scaled weights
+ * f_ij = Q·(P−1)·w_ij + 1e-8; ℓ_i = softplus(logsumexp_j n_ij − s_ii/τ) with
+ * n_ij = s_ij/τ + log f_ij and n_ii = −10/τ; returns mean_i ℓ_i. */
 GcutValue gct_weighted_nce (GcutGraph *g, GcutValue s, GcutValue pos, GcutValue f,
                             gint64 groups, gint64 n, float tau);
 

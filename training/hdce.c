@@ -81,28 +81,32 @@ gct_hdce (GcutGraph *g, GcutValue q, GcutValue k, const GctHdceOptions *o)
 
   const float tau = o->nce.tau;
   gint64 rows = groups * n;
-  GcutValue kd = gcut_detach (g, k);
-  GcutValue pos = gct_row_dots (g, q, kd);
-  GcutValue s
-      = gcut_reshape (g, gct_similarities (g, q, kd, groups, n, c), gct_shape2 (rows, n));
+  GcutValue kd = gcut_detach (g, k), qt = gct_over_tau (g, q, tau);
+  GcutValue pos = gct_row_dots (g, qt, kd);
+  GcutValue s = gcut_reshape (g, gct_similarities (g, qt, kd, groups, n, c),
+                              gct_shape2 (rows, n));
   GcutValue kk = gcut_reshape (g, gct_similarities (g, kd, kd, groups, n, c),
                                gct_shape2 (rows, n));
   GcutValue logits;
+  float shift = 0.0f;
   if (o->form == GCT_HDCE_OFFICIAL)
     {
       GcutValue kkm = gct_fill_diagonal_rows (g, kk, groups, n, -10.0f);
       GcutValue m = gct_row_max_detached (g, kkm);
       GcutValue w = gcut_exp (g, over_gamma (g, gcut_sub (g, kkm, m), o));
       w = gcut_detach (g, w);
-      GcutValue ws = gct_fill_diagonal_rows (g, gcut_mul (g, w, s), groups, n, -10.0f);
-      logits = gcut_affine (g, gcut_sub (g, ws, pos), 1.0f / tau, 0.0f);
+      GcutValue ws
+          = gct_fill_diagonal_rows (g, gcut_mul (g, w, s), groups, n, -10.0f / tau);
+      logits = gcut_sub (g, ws, pos);
     }
   else
     {
       GcutValue z = gct_fill_diagonal_rows (g, over_gamma (g, kk, o), groups, n, -1e4f);
       GcutValue logw = gcut_detach (g, gcut_sub (g, z, gcut_logsumexp_rows (g, z)));
-      logits = gcut_affine (g, gcut_sub (g, s, pos), 1.0f / tau, logf ((float)(n - 1)));
-      logits = gct_fill_diagonal_rows (g, gcut_add (g, logits, logw), groups, n, -1e4f);
+      logits = gct_fill_diagonal_rows (g, gcut_add (g, gcut_sub (g, s, pos), logw),
+                                       groups, n, -1e4f);
+      shift = logf ((float)(n - 1)); /* moved out of the logsumexp */
     }
-  return gcut_mean_all (g, gcut_logsumexp_rows (g, logits));
+  GcutValue l = gcut_mean_all (g, gcut_logsumexp_rows (g, logits));
+  return shift != 0.0f ? gcut_affine (g, l, 1.0f, shift) : l;
 }

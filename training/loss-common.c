@@ -110,13 +110,17 @@ gct_ones_like (GcutGraph *g, GcutValue x)
 }
 
 GcutValue
+gct_over_tau (GcutGraph *g, GcutValue q, float tau)
+{
+  return gcut_affine (g, q, 1.0f / tau, 0.0f);
+}
+
+GcutValue
 gct_weighted_nce (GcutGraph *g, GcutValue s, GcutValue pos, GcutValue f, gint64 groups,
                   gint64 n, float tau)
 {
-  GcutValue logits = gcut_add (g, gcut_affine (g, s, 1.0f / tau, 0.0f), gcut_log (g, f));
+  GcutValue logits = gcut_add (g, s, gcut_log (g, f));
   logits = gct_fill_diagonal_rows (g, logits, groups, n, -10.0f / tau);
   GcutValue neg = gcut_logsumexp_rows (g, logits);
-  GcutValue l
-      = gcut_softplus (g, gcut_sub (g, neg, gcut_affine (g, pos, 1.0f / tau, 0.0f)));
-  return gcut_mean_all (g, l);
+  return gcut_mean_all (g, gcut_softplus (g, gcut_sub (g, neg, pos)));
 }

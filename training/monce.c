@@ -133,8 +133,9 @@ gct_monce (GcutGraph *g, GcutValue q, GcutValue k, const GctMonceOptions *o)
   GcutValue Tt = gcut_mul (g, gcut_mul (g, v_col, Kt), u_row);
   GcutValue f = gcut_affine (g, gcut_reshape (g, Tt, gct_shape2 (rows, n)),
                              (float)(per_image - 1) * o->q_weight, 1e-8f);
-  GcutValue pos = gct_row_dots (g, q, kd);
-  GcutValue s
-      = gcut_reshape (g, gct_similarities (g, q, kd, groups, n, c), gct_shape2 (rows, n));
+  GcutValue qt = gct_over_tau (g, q, o->nce.tau);
+  GcutValue pos = gct_row_dots (g, qt, kd);
+  GcutValue s = gcut_reshape (g, gct_similarities (g, qt, kd, groups, n, c),
+                              gct_shape2 (rows, n));
   return gct_weighted_nce (g, s, pos, f, groups, n, o->nce.tau);
 }

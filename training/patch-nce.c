@@ -25,12 +25,11 @@ gct_patch_nce (GcutGraph *g, GcutValue q, GcutValue k, const GctNceOptions *o)
     o = &def;
   if (!gct_nce_check (g, q, k, o, "PatchNCE", &groups, &n, &c))
     return GCUT_NONE;
-  GcutValue kd = gcut_detach (g, k);
-  GcutValue pos = gct_row_dots (g, q, kd);
-  GcutValue s = gcut_fill_diagonal (g, gct_similarities (g, q, kd, groups, n, c), -10.0f);
+  GcutValue kd = gcut_detach (g, k), qt = gct_over_tau (g, q, o->tau);
+  GcutValue pos = gct_row_dots (g, qt, kd);
+  GcutValue s = gcut_fill_diagonal (g, gct_similarities (g, qt, kd, groups, n, c),
+                                    -10.0f / o->tau);
   s = gcut_reshape (g, s, gct_shape2 (groups * n, n));
-  GcutValue neg = gcut_logsumexp_rows (g, gcut_affine (g, s, 1.0f / o->tau, 0.0f));
-  GcutValue l
-      = gcut_softplus (g, gcut_sub (g, neg, gcut_affine (g, pos, 1.0f / o->tau, 0.0f)));
-  return gcut_mean_all (g, l);
+  GcutValue neg = gcut_logsumexp_rows (g, s);
+  return gcut_mean_all (g, gcut_softplus (g, gcut_sub (g, neg, pos)));
 }

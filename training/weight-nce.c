@@ -41,15 +41,16 @@ gct_weight_nce (GcutGraph *g, GcutValue q, GcutValue k, const GctWeightNceOption
                      o->q_weight);
   gint64 rows = groups * n;
   gint64 per_image = rows / o->nce.batch;
-  GcutValue kd = gcut_detach (g, k);
-  GcutValue pos = gct_row_dots (g, q, kd);
-  GcutValue s
-      = gcut_reshape (g, gct_similarities (g, q, kd, groups, n, c), gct_shape2 (rows, n));
-  GcutValue z = gct_fill_diagonal_rows (g, gcut_affine (g, s, 1.0f / o->beta, 0.0f),
+  const float tau = o->nce.tau;
+  GcutValue kd = gcut_detach (g, k), qt = gct_over_tau (g, q, tau);
+  GcutValue pos = gct_row_dots (g, qt, kd);
+  GcutValue s = gcut_reshape (g, gct_similarities (g, qt, kd, groups, n, c),
+                              gct_shape2 (rows, n));
+  GcutValue z = gct_fill_diagonal_rows (g, gcut_affine (g, s, tau / o->beta, 0.0f),
                                         groups, n, -10.0f / o->beta);
   GcutValue w = gcut_softmax_rows (g, z);
   if (o->detach_weights)
     w = gcut_detach (g, w);
   GcutValue f = gcut_affine (g, w, (float)(per_image - 1) * o->q_weight, 1e-8f);
-  return gct_weighted_nce (g, s, pos, f, groups, n, o->nce.tau);
+  return gct_weighted_nce (g, s, pos, f, groups, n, tau);
 }
