@@ -9,9 +9,20 @@ side matches the content's, the scale the output is compared at), then checks:
 
 1. the contrastive loss falls: the mean NCE_X of the last 50 steps is below
    0.8 x the mean of the first 50 (from the checkpoint's "trainer.losses");
-2. the translation moved towards the style: SWD(output, style) <
-   SWD(input, style), with bench/quality/swd.py (Laplacian pyramid, 4 levels,
-   4096 7x7 patches per level, Karras's per-set normalization, seed 0).
+2. the translation moved towards the style: on the coarsest level of the
+   SWD pyramid (the low-pass image at 1/8 scale: colour layout and large
+   strokes), SWD(output, style) < 0.75 x SWD(input, style), with
+   bench/quality/swd.py (Laplacian pyramid, 4 levels, 4096 7x7 patches per
+   level, Karras's per-set normalization, seed 0).
+
+Only the coarsest level, because the finer ones measure brush texture that
+300 steps of a tiny model do not learn: its output is blurrier than the photo,
+and those levels rise in every run. Measured over fourteen runs (seeds 1-5
+and 7-9 of one build, 1-3 and 7-9 of a build whose float rounding differs),
+the coarsest level falls from 603 to 248-392 (at most 0.65 x), while the
+whole-pyramid mean, 238.5 for the input, scattered from 174 to 251 and so
+could not tell a run that learned from one that did not. After 1 or 20 steps
+the coarsest level rises to 762 and 782.
 
 Both checks can fail: --steps 1 (an essentially untrained generator) fails
 both, which is how the test was shown to bite. Exit 0 on success, 1 on a
@@ -33,6 +44,7 @@ except ImportError as e:  # numpy / Pillow missing: not this test's concern
 
 WINDOW = 50           # steps averaged at each end of the NCE curve
 NCE_DROP = 0.8        # the late mean must be below this fraction of the early one
+SWD_DROP = 0.75       # the output's coarsest-level SWD must be below this x the input's
 SWD_ARGS = {"levels": 4, "patches": 4096, "seed": 0}
 
 
@@ -66,11 +78,14 @@ def check_nce_falls(ckpt):
 def check_swd_drops(content, output, style):
     """Check 2."""
     s = images.load_rgb(style)
-    d_in = swd.swd(images.load_rgb(content), s, **SWD_ARGS)[0]
-    d_out = swd.swd(images.load_rgb(output), s, **SWD_ARGS)[0]
-    print("SWD x1e3 to the style: input %.1f, output %.1f" % (d_in, d_out))
-    if not d_out < d_in:
-        fail("the output is no closer to the style than the input (SWD)")
+    m_in, d_in = swd.swd(images.load_rgb(content), s, **SWD_ARGS)
+    m_out, d_out = swd.swd(images.load_rgb(output), s, **SWD_ARGS)
+    print("SWD x1e3 to the style, levels fine to coarse (mean): input %s (%.1f), "
+          "output %s (%.1f)" % (" ".join("%.1f" % v for v in d_in), m_in,
+                                " ".join("%.1f" % v for v in d_out), m_out))
+    if not d_out[-1] < SWD_DROP * d_in[-1]:
+        fail("the output's coarsest level is not closer to the style than %.2f x the "
+             "input's (SWD)" % SWD_DROP)
 
 
 def main(argv):
