@@ -21,6 +21,7 @@ struct _GcutPlan
   gsize arena_bytes;
   GPtrArray *zero_grads; /* GcutTensor* of parameter gradients no path reaches */
   gboolean forward_done;
+  int resume_at;   /* where gcut_plan_forward() starts: after a forward_until */
   gint64 *profile; /* µs per node when GCUT_PROFILE is set, else NULL */
 };
 
@@ -524,6 +525,7 @@ gcut_plan_set_input (GcutPlan *plan, GcutValue input, const float *data, GError 
     return FALSE;
   plan->backend->upload (plan->backend, &plan->tensors[v], data);
   plan->forward_done = FALSE;
+  plan->resume_at = 0;
   return TRUE;
 }
 
@@ -555,6 +557,7 @@ gcut_plan_set_indices (GcutPlan *plan, GcutValue input, const gint32 *idx, GErro
     }
   plan->backend->upload (plan->backend, &plan->tensors[v], idx);
   plan->forward_done = FALSE;
+  plan->resume_at = 0;
   return TRUE;
 }
 
@@ -588,11 +591,27 @@ run_range (GcutPlan *plan, int from, int to)
 }
 
 gboolean
-gcut_plan_forward (GcutPlan *plan, GError **error)
+gcut_plan_forward_until (GcutPlan *plan, GcutValue value, GError **error)
 {
+  GcutValue v = lookup (plan, value, error);
+  if (v == GCUT_NONE)
+    return FALSE;
   if (plan->backend->begin)
     plan->backend->begin (plan->backend);
-  run_range (plan, 0, plan->n_forward);
+  run_range (plan, 0, v + 1);
+  plan->resume_at = v + 1;
+  plan->forward_done = FALSE;
+  return TRUE;
+}
+
+gboolean
+gcut_plan_forward (GcutPlan *plan, GError **error)
+{
+  /* Also after a forward_until: parameters may have changed since. */
+  if (plan->backend->begin)
+    plan->backend->begin (plan->backend);
+  run_range (plan, plan->resume_at, plan->n_forward);
+  plan->resume_at = 0;
   plan->forward_done = TRUE;
   return TRUE;
 }

@@ -43,6 +43,7 @@ typedef struct
   GcutGraph *graph;
   GcutPlan *plan;
   GcutValue x, y;       /* crops of the step (G's inputs, flipped when flipped) */
+  GcutValue fake;       /* G(x): the G plan's output, the D plan's input */
   GcutValue xsrc, ysrc; /* flip-equivariance: the unflipped crops; else GCUT_NONE */
   GcutValue idx_q[2][NT], idx_k[2][NT]; /* [0] for x, [1] for y; equal without flips */
   GcutValue noise[2][MAX_NOISE];        /* G's noise on x and on y; unset without */
@@ -79,7 +80,7 @@ struct _GctTrainer
   float *noise[2][MAX_NOISE];
 
   /* step buffers, allocated once */
-  float *xbuf, *ybuf, *xin, *yin;
+  float *xbuf, *ybuf, *xin, *yin, *fake;
   gint32 *idx_q[2][NT], *idx_k[2][NT];
   guint32 *perm, *scratch;
   double values[N_L];
@@ -133,6 +134,7 @@ gct_trainer_free (GctTrainer *t)
   g_free (t->ybuf);
   g_free (t->xin);
   g_free (t->yin);
+  g_free (t->fake);
   for (int s = 0; s < 2; s++)
     for (int l = 0; l < NT; l++)
       {
@@ -309,12 +311,10 @@ build_d_plan (GctTrainer *t, GError **error)
       = t->recipe->gan.kind == GCP_GAN_NONSATURATING ? GCT_GAN_NONSAT : GCT_GAN_LSGAN;
 
   p->graph = g = gcut_graph_new ();
-  p->x = gcut_input (g, "x", image_shape (t->batch, t->crop));
+  p->fake = gcut_input (g, "fake", image_shape (t->batch, t->crop));
   p->y = gcut_input (g, "y", image_shape (t->batch, t->crop));
-  GcutValue fake
-      = gcut_detach (g, build_g (t, g, p->x, noise_inputs (t, p, g, 0), NULL, FALSE));
   GcutValue real = build_d (t, g, p->y);
-  p->loss[L_D] = gct_gan_d (g, real, build_d (t, g, fake), mode);
+  p->loss[L_D] = gct_gan_d (g, real, build_d (t, g, p->fake), mode);
   p->wrt = g_new (GcutValue, n);
   gcut_network_values (t->D, g, p->wrt);
   if (!gcut_graph_check (g, error))
@@ -337,7 +337,7 @@ build_g_plan (GctTrainer *t, GError **error)
   StepPlan *p = &t->gplan;
   const GcpRecipe *r = t->recipe;
   GcutGraph *g;
-  GcutValue xtaps[NT], ytaps[NT], fx, fy = GCUT_NONE, outputs[N_L];
+  GcutValue xtaps[NT], ytaps[NT], fx, fy = GCUT_NONE, outputs[1 + N_L];
   gsize ng = gcut_network_n_params (t->G), nf = gcut_network_n_params (t->F);
   GctGanMode mode = r->gan.kind == GCP_GAN_NONSATURATING ? GCT_GAN_NONSAT : GCT_GAN_LSGAN;
   gboolean need_y = t->use[L_NCE_Y] || t->use[L_L1];
@@ -354,7 +354,8 @@ build_g_plan (GctTrainer *t, GError **error)
   p->y = need_y ? gcut_input (g, "y", image_shape (t->batch, t->crop)) : GCUT_NONE;
   p->xsrc = p->ysrc = GCUT_NONE;
 
-  fx = build_g (t, g, p->x, noise_inputs (t, p, g, 0), xtaps, FALSE);
+  /* G(x) first: the step runs the plan as far as G(x) before the D update. */
+  p->fake = fx = build_g (t, g, p->x, noise_inputs (t, p, g, 0), xtaps, FALSE);
   if (need_y)
     fy = build_g (t, g, p->y, noise_inputs (t, p, g, 1), ytaps, FALSE);
   if (flip_equivariance (t))
@@ -390,6 +391,7 @@ build_g_plan (GctTrainer *t, GError **error)
                       gcut_affine (g, p->loss[L_L1], (float)r->identity_l1.weight, 0.0f));
   p->loss[L_G] = total;
 
+  outputs[n_out++] = fx;
   for (int i = L_GAN; i < N_L; i++)
     if (t->use[i])
       outputs[n_out++] = p->loss[i];
@@ -589,6 +591,7 @@ trainer_make (const GcpRecipe *recipe, const GctImage *content, const GctImage *
   t->ybuf = g_new (float, img);
   t->xin = g_new (float, img);
   t->yin = g_new (float, img);
+  t->fake = g_new (float, img);
   return g_steal_pointer (&t);
 }
 
@@ -691,8 +694,7 @@ gct_trainer_step (GctTrainer *t, GError **error)
   if (t->use[L_NCE_Y])
     sample_patches (t, 1, flipped);
   const float *xin = flipped ? t->xin : t->xbuf, *yin = flipped ? t->yin : t->ybuf;
-  /* G's noise (StyleGAN2-lite), one draw per step and side: the D step's and
-   * the G step's G(x) see the same values, as the official code's one pass. */
+  /* G's noise (StyleGAN2-lite), one draw per step and side. */
   for (int side = 0; side < (p->y != GCUT_NONE ? 2 : 1); side++)
     for (int i = 0; i < t->n_noise; i++)
       for (gsize j = 0; j < t->noise_len[i]; j++)
@@ -722,11 +724,29 @@ gct_trainer_step (GctTrainer *t, GError **error)
       t->observer (&in, t->observer_data);
     }
 
-  /* 2. D */
-  for (int i = 0; i < t->n_noise; i++)
-    if (!gcut_plan_set_input (d->plan, d->noise[0][i], t->noise[0][i], error))
-      return FALSE;
-  if (!gcut_plan_set_input (d->plan, d->x, xin, error)
+  /* 2. the G plan's inputs */
+  if (!gcut_plan_set_input (p->plan, p->x, xin, error)
+      || (p->y != GCUT_NONE && !gcut_plan_set_input (p->plan, p->y, yin, error))
+      || (p->xsrc != GCUT_NONE && !gcut_plan_set_input (p->plan, p->xsrc, t->xbuf, error))
+      || (p->ysrc != GCUT_NONE
+          && !gcut_plan_set_input (p->plan, p->ysrc, t->ybuf, error)))
+    return FALSE;
+  for (int side = 0; side < (p->y != GCUT_NONE ? 2 : 1); side++)
+    for (int i = 0; i < t->n_noise; i++)
+      if (!gcut_plan_set_input (p->plan, p->noise[side][i], t->noise[side][i], error))
+        return FALSE;
+  for (int side = 0; side < 2; side++)
+    for (int i = 0; i < t->n_taps && (side == 0 || t->use[L_NCE_Y]); i++)
+      if (!gcut_plan_set_indices (p->plan, p->idx_k[side][i], t->idx_k[side][i], error)
+          || (p->idx_q[side][i] != p->idx_k[side][i]
+              && !gcut_plan_set_indices (p->plan, p->idx_q[side][i], t->idx_q[side][i],
+                                         error)))
+        return FALSE;
+  /* 3. D on G(x), computed once for both updates as in the official code:
+   * the G plan runs as far as G(x), and finishes after the D update. */
+  if (!gcut_plan_forward_until (p->plan, p->fake, error)
+      || !gcut_plan_get_output (p->plan, p->fake, t->fake, error)
+      || !gcut_plan_set_input (d->plan, d->fake, t->fake, error)
       || !gcut_plan_set_input (d->plan, d->y, t->ybuf, error)
       || !gcut_plan_forward (d->plan, error)
       || !gcut_plan_get_output (d->plan, d->loss[L_D], &v, error))
@@ -753,24 +773,7 @@ gct_trainer_step (GctTrainer *t, GError **error)
   if (!network_finite (t->D))
     return numeric_error (t, error, "a parameter of D");
 
-  /* 3. G and F, with the updated D */
-  if (!gcut_plan_set_input (p->plan, p->x, xin, error)
-      || (p->y != GCUT_NONE && !gcut_plan_set_input (p->plan, p->y, yin, error))
-      || (p->xsrc != GCUT_NONE && !gcut_plan_set_input (p->plan, p->xsrc, t->xbuf, error))
-      || (p->ysrc != GCUT_NONE
-          && !gcut_plan_set_input (p->plan, p->ysrc, t->ybuf, error)))
-    return FALSE;
-  for (int side = 0; side < (p->y != GCUT_NONE ? 2 : 1); side++)
-    for (int i = 0; i < t->n_noise; i++)
-      if (!gcut_plan_set_input (p->plan, p->noise[side][i], t->noise[side][i], error))
-        return FALSE;
-  for (int side = 0; side < 2; side++)
-    for (int i = 0; i < t->n_taps && (side == 0 || t->use[L_NCE_Y]); i++)
-      if (!gcut_plan_set_indices (p->plan, p->idx_k[side][i], t->idx_k[side][i], error)
-          || (p->idx_q[side][i] != p->idx_k[side][i]
-              && !gcut_plan_set_indices (p->plan, p->idx_q[side][i], t->idx_q[side][i],
-                                         error)))
-        return FALSE;
+  /* 4. G and F, with the updated D */
   if (!gcut_plan_forward (p->plan, error))
     return FALSE;
   for (int i = L_GAN; i < N_L; i++)
@@ -789,7 +792,7 @@ gct_trainer_step (GctTrainer *t, GError **error)
       || !gcut_plan_backward (p->plan, error))
     return FALSE;
 
-  /* 4. Adam on G, then F */
+  /* 5. Adam on G, then F */
   gct_adam_step (t->adam_G, gcut_network_data (t->G, &n), gcut_network_grads (t->G, &n),
                  lr);
   gct_adam_step (t->adam_F, gcut_network_data (t->F, &n), gcut_network_grads (t->F, &n),

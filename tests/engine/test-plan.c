@@ -119,6 +119,50 @@ test_in_place (void)
     }
 }
 
+/* A forward pass in two parts: as far as a = tanh(x), then the rest, which
+ * reads the parameter as it is after the first part; an input set in between
+ * restarts the pass. */
+static void
+test_forward_until (void)
+{
+  g_autoptr (GcutGraph) graph = gcut_graph_new ();
+  g_autoptr (GError) error = NULL;
+  GcutShape shape = { 2, { 3, 4 } };
+  float x[12], x2[12], w[12], a[12], c[12];
+  GcutValue xv = gcut_input (graph, "x", shape), av = gcut_tanh (graph, xv);
+  GcutValue cv = gcut_mul (graph, av, gcut_param (graph, "w", shape, w, NULL));
+  GcutValue out[] = { av, cv };
+
+  gc_fill_random (x, 12, -2, 2, 1);
+  gc_fill_random (x2, 12, -2, 2, 2);
+  gc_fill_random (w, 12, -2, 2, 3);
+  g_autoptr (GcutPlan) plan
+      = gcut_plan_new (graph, gcut_backend_cpu (),
+                       &(GcutPlanSpec){ .outputs = out, .n_outputs = 2 }, &error);
+  g_assert_no_error (error);
+  g_assert_true (gcut_plan_set_input (plan, xv, x, &error));
+  g_assert_true (gcut_plan_forward_until (plan, av, &error));
+  g_assert_true (gcut_plan_get_output (plan, av, a, &error));
+  for (int i = 0; i < 12; i++)
+    {
+      g_assert_cmpfloat_with_epsilon (a[i], tanhf (x[i]), 1e-6);
+      w[i] = 2.0f * i; /* changed after the first part */
+    }
+  g_assert_true (gcut_plan_forward (plan, &error));
+  g_assert_true (gcut_plan_get_output (plan, cv, c, &error));
+  for (int i = 0; i < 12; i++)
+    g_assert_cmpfloat_with_epsilon (c[i], tanhf (x[i]) * 2.0f * i, 1e-5);
+
+  g_assert_true (gcut_plan_forward_until (plan, av, &error));
+  g_assert_true (gcut_plan_set_input (plan, xv, x2, &error));
+  g_assert_true (gcut_plan_forward (plan, &error));
+  g_assert_true (gcut_plan_get_output (plan, cv, c, &error));
+  for (int i = 0; i < 12; i++)
+    g_assert_cmpfloat_with_epsilon (c[i], tanhf (x2[i]) * 2.0f * i, 1e-5);
+  g_assert_false (gcut_plan_forward_until (plan, 1000, &error));
+  g_assert_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT);
+}
+
 static void
 test_bad_shapes (void)
 {
@@ -208,6 +252,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/layouts-agree", test_layouts_agree);
   g_test_add_func ("/plan/arena-reuse", test_arena_reuse);
   g_test_add_func ("/plan/in-place", test_in_place);
+  g_test_add_func ("/plan/forward-until", test_forward_until);
   g_test_add_func ("/plan/bad-shapes", test_bad_shapes);
   g_test_add_func ("/plan/bad-indices", test_bad_indices);
   g_test_add_func ("/plan/shared-weight", test_shared_weight);

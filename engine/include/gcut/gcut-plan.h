@@ -66,6 +66,13 @@ gboolean gcut_plan_set_seed (GcutPlan *plan, GcutValue value, const float *grad,
                              GError **error);
 
 gboolean gcut_plan_forward (GcutPlan *plan, GError **error);
+/* Runs the forward pass only as far as value: the nodes built before it, in
+ * the graph's order.  The next gcut_plan_forward() runs the rest, reading
+ * parameters as they are then, so a caller may read value (an output), change
+ * parameters that only later nodes read, and finish the pass (a training step
+ * computes G(x) once for the D update and the G update).  Setting an input in
+ * between makes that forward pass start again from the beginning. */
+gboolean gcut_plan_forward_until (GcutPlan *plan, GcutValue value, GError **error);
 gboolean gcut_plan_backward (GcutPlan *plan, GError **error);
 
 /* Copies out as NCHW float32. */
