@@ -23,6 +23,8 @@ struct _GcutBackend
   /* The channel block this backend computes images in fastest. */
   int (*preferred_block) (GcutBackend *backend);
   void (*set_threads) (GcutBackend *backend, int n_threads);
+  /* May be NULL (512 MiB): gcut_backend_memory_budget(). */
+  gsize (*memory_budget) (GcutBackend *backend);
   gpointer (*alloc) (GcutBackend *backend, gsize bytes, GError **error);
   void (*free) (GcutBackend *backend, gpointer data);
   void (*zero) (GcutBackend *backend, void *data, gsize bytes);

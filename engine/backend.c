@@ -12,3 +12,11 @@ gcut_backend_set_threads (GcutBackend *backend, int n_threads)
 {
   backend->set_threads (backend, n_threads);
 }
+
+gsize
+gcut_backend_memory_budget (GcutBackend *backend)
+{
+  if (backend->memory_budget)
+    return backend->memory_budget (backend);
+  return (gsize)512 << 20;
+}

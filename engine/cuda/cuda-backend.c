@@ -169,6 +169,17 @@ cuda_set_threads (GcutBackend *backend, int n_threads)
 {
 }
 
+/* Half of what is free leaves room for the parameters, cuDNN's own
+ * allocations and other users of the GPU. */
+static gsize
+cuda_memory_budget (GcutBackend *backend)
+{
+  size_t free_bytes = 0, total = 0;
+  if (cudaMemGetInfo (&free_bytes, &total) != cudaSuccess)
+    return (gsize)512 << 20;
+  return free_bytes / 2;
+}
+
 static gpointer
 cuda_alloc (GcutBackend *backend, gsize bytes, GError **error)
 {
@@ -439,6 +450,7 @@ gcut_cuda_backend_new (GError **error)
   b->base = (GcutBackend){ .name = "cuda",
                            .preferred_block = cuda_preferred_block,
                            .set_threads = cuda_set_threads,
+                           .memory_budget = cuda_memory_budget,
                            .alloc = cuda_alloc,
                            .free = cuda_free,
                            .zero = cuda_zero,

@@ -18,5 +18,8 @@ const char *gcut_backend_name (const GcutBackend *backend);
 GcutBackend *gcut_backend_get (const char *name, char **reason, GError **error);
 /* Threads the backend may use; 0 = all cores. */
 void gcut_backend_set_threads (GcutBackend *backend, int n_threads);
+/* The working memory a whole-image run plans for when its caller sets no
+ * budget: 512 MiB on the CPU, half the free memory of a GPU. */
+gsize gcut_backend_memory_budget (GcutBackend *backend);
 
 G_END_DECLS
