@@ -33,14 +33,15 @@ run_whole (Job *job, GError **error)
   GcutRect all = { 0, 0, job->t.pw, job->t.ph };
   g_autoptr (GcutGraph) graph = gcut_graph_new ();
   g_autoptr (GcutPlan) plan = NULL;
-  g_autofree float *block = g_new (float, 3 * (gsize)all.w * all.h);
-  g_autofree float *scratch = g_new (float, 3 * (gsize)all.w * all.h);
+  g_autofree float *block = NULL, *scratch = NULL;
   GcutValue x, y;
 
   x = gcut_input (graph, "image", (GcutShape){ 4, { 1, 3, all.h, all.w } });
   y = gcut_resnet_generator_build (job->G, graph, x, NULL, FALSE);
   job->t.total = 1;
   return (plan = gcut_tiles_plan (&job->t, graph, y, error))
+         && (block = gcut_tiles_alloc (3 * (gsize)all.w * all.h, error))
+         && (scratch = gcut_tiles_alloc (3 * (gsize)all.w * all.h, error))
          && gcut_tiles_read (&job->t, all, block, scratch, error)
          && gcut_plan_set_input (plan, x, block, error) && gcut_plan_forward (plan, error)
          && gcut_plan_get_output (plan, y, block, error)
@@ -147,11 +148,13 @@ run_pass (Job *job, int si, int k, float **scale, float **shift, GError **error)
   GcutValue x, y;
 
   plan = pass_plan (job, s, k, scale, shift, w0.w, w0.h, graph, &x, &y, error);
-  if (!plan)
+  if (!plan
+      || !(in = gcut_tiles_alloc (
+               (gsize)s->c_in * (w0.w / s->scale_in) * (w0.h / s->scale_in), error))
+      || !(out = gcut_tiles_alloc ((gsize)out_c * (w0.w / out_scale) * (w0.h / out_scale),
+                                   error))
+      || !(scratch = gcut_tiles_alloc (3 * (gsize)w0.w * w0.h, error)))
     return FALSE;
-  in = g_new (float, (gsize)s->c_in *(w0.w / s->scale_in) * (w0.h / s->scale_in));
-  out = g_new (float, (gsize)out_c *(w0.w / out_scale) * (w0.h / out_scale));
-  scratch = g_new (float, 3 * (gsize)w0.w * w0.h);
   for (int j = 0; j < job->t.ny; j++)
     for (int i = 0; i < job->t.nx; i++)
       {

@@ -37,6 +37,11 @@ GcutRect gcut_tiles_tile (const GcutTiles *t, int i, int j);
  * of one halo have the same size, so one plan serves them all. */
 GcutRect gcut_tiles_window (const GcutTiles *t, int halo, GcutRect tile);
 
+/* n floats for image blocks; NULL with GCUT_ERROR_OUT_OF_MEMORY where there
+ * is no room (they are as large as the plans' memory: a run retries in
+ * smaller tiles, where aborting would take the host application down). */
+float *gcut_tiles_alloc (gsize n, GError **error);
+
 /* The (3, r.h, r.w) block of the padded image at r; scratch holds 3·r.w·r.h. */
 gboolean gcut_tiles_read (const GcutTiles *t, GcutRect r, float *block, float *scratch,
                           GError **error);
@@ -59,3 +64,8 @@ void gcut_tiles_set_tile (GcutTiles *t, int tile);
  * largest tiles (with windows of max_halo) whose plans do, split evenly. */
 gboolean gcut_tiles_choose (GcutTiles *t, int max_halo, GcutTilesProbe probe,
                             gpointer data, GError **error);
+
+/* For a run that ran out of memory: halves its tile size or, for automatic
+ * tiles, quarters its memory budget; FALSE when its tiles are the smallest
+ * already. */
+gboolean gcut_tiles_shrink (GcutGeneratorRun *run, GcutBackend *backend);

@@ -4,7 +4,7 @@
 
 #include "generator-tiles-private.h"
 
-#define DEFAULT_BUDGET ((gsize)512 << 20)
+#define MIN_BUDGET ((gsize)8 << 20) /* below, every tile is the smallest */
 #define MIN_TILE 64
 
 static int
@@ -46,6 +46,17 @@ gcut_tiles_window (const GcutTiles *t, int halo, GcutRect tile)
   int w = MIN (t->tile + 2 * halo, t->pw), h = MIN (t->tile + 2 * halo, t->ph);
   return (GcutRect){ CLAMP (tile.x - halo, 0, t->pw - w),
                      CLAMP (tile.y - halo, 0, t->ph - h), w, h };
+}
+
+float *
+gcut_tiles_alloc (gsize n, GError **error)
+{
+  float *p = g_try_new (float, n);
+  if (!p)
+    g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                 "out of memory for %" G_GSIZE_FORMAT " MiB of image blocks",
+                 (n * sizeof (float)) >> 20);
+  return p;
 }
 
 static gboolean
@@ -144,11 +155,36 @@ even_tile (int size, int largest, int align)
   return round_up ((size + n - 1) / n, align);
 }
 
+static gsize
+budget_of (const GcutGeneratorRun *run, GcutBackend *backend)
+{
+  if (run->memory_budget)
+    return run->memory_budget;
+  return gcut_backend_memory_budget (backend ? backend : gcut_backend_cpu ());
+}
+
+gboolean
+gcut_tiles_shrink (GcutGeneratorRun *run, GcutBackend *backend)
+{
+  gsize budget = budget_of (run, backend);
+  if (run->tile_size > 0)
+    {
+      if (run->tile_size <= MIN_TILE)
+        return FALSE;
+      run->tile_size = MAX (run->tile_size / 2, MIN_TILE);
+      return TRUE;
+    }
+  if (budget <= MIN_BUDGET)
+    return FALSE;
+  run->memory_budget = MAX (budget / 4, MIN_BUDGET);
+  return TRUE;
+}
+
 static int
 pick_tile (GcutTiles *t, int max_halo, GcutTilesProbe probe, gpointer data,
            GError **error)
 {
-  gsize budget = t->run->memory_budget ? t->run->memory_budget : DEFAULT_BUDGET;
+  gsize budget = budget_of (t->run, t->backend);
   double a, b;
   int size = MAX (t->pw, t->ph);
 

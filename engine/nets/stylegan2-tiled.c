@@ -116,11 +116,17 @@ flush (Job *job, GQueue *pending, int k, float *scratch, GError **error)
 
 /* The tile of a (3, win.h, win.w) output, pending until its last reader. */
 static Pending *
-keep_tile (const Job *job, int i, int j, GcutRect win, const float *out)
+keep_tile (const Job *job, int i, int j, GcutRect win, const float *out, GError **error)
 {
   GcutRect r = gcut_tiles_tile (&job->t, i, j);
-  Pending *p = g_malloc (sizeof (Pending) + 3 * (gsize)r.w * r.h * sizeof (float));
+  Pending *p = g_try_malloc (sizeof (Pending) + 3 * (gsize)r.w * r.h * sizeof (float));
 
+  if (!p)
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                   "out of memory for a finished %d×%d tile", r.w, r.h);
+      return NULL;
+    }
   p->tile = r;
   p->last = last_reader (job, i, j);
   for (int c = 0; c < 3; c++)
@@ -140,12 +146,13 @@ run_tiles (Job *job, GQueue *pending, GError **error)
   g_autoptr (GcutGraph) graph = gcut_graph_new ();
   g_autoptr (GcutPlan) plan = NULL;
   g_autofree GcutValue *noise = g_new (GcutValue, job->n_noise);
-  g_autofree float *in = g_new (float, n), *out = g_new (float, n);
-  g_autofree float *scratch = g_new (float, n);
+  g_autofree float *in = NULL, *out = NULL, *scratch = NULL;
   GcutValue x, y;
+  Pending *p;
 
   plan = window_plan (t, job->G, w0.w, w0.h, graph, &x, noise, &y, error);
-  if (!plan)
+  if (!plan || !(in = gcut_tiles_alloc (n, error)) || !(out = gcut_tiles_alloc (n, error))
+      || !(scratch = gcut_tiles_alloc (n, error)))
     return FALSE;
   t->total = t->nx * t->ny;
   for (int j = 0; j < t->ny; j++)
@@ -158,9 +165,10 @@ run_tiles (Job *job, GQueue *pending, GError **error)
             || !gcut_plan_set_input (plan, x, in, error)
             || !set_noise (job, graph, plan, noise, win, out, error)
             || !gcut_plan_forward (plan, error)
-            || !gcut_plan_get_output (plan, y, out, error))
+            || !gcut_plan_get_output (plan, y, out, error)
+            || !(p = keep_tile (job, i, j, win, out, error)))
           return FALSE;
-        g_queue_push_tail (pending, keep_tile (job, i, j, win, out));
+        g_queue_push_tail (pending, p);
         if (!flush (job, pending, j * t->nx + i, scratch, error)
             || !gcut_tiles_advance (t, 1, error))
           return FALSE;

@@ -1,4 +1,5 @@
 /* Tiled whole-image generator runs match one pass over the image. */
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -154,6 +155,71 @@ test_no_space (void)
   g_test_trap_assert_passed ();
 }
 
+/* The process's address space in bytes (VmSize). */
+static gsize
+address_space (void)
+{
+  g_autofree char *status = NULL;
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  const char *line = strstr (status, "VmSize:");
+  g_assert_nonnull (line);
+  return (gsize)g_ascii_strtoull (line + strlen ("VmSize:"), NULL, 10) << 10;
+}
+
+static void
+limit_address_space (gsize bytes)
+{
+  struct rlimit limit = { bytes, RLIM_INFINITY };
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+}
+
+/* With room for half the memory of one 512×384 tile, gcut_generator_run goes
+ * on in smaller tiles and still matches one pass; with room for nothing it
+ * fails with GCUT_ERROR_OUT_OF_MEMORY instead of aborting. */
+static void
+test_out_of_memory (void)
+{
+  if (g_test_subprocess ())
+    {
+      const int w = 512, h = 384;
+      g_autoptr (GcutNetwork) G = small_generator ();
+      g_autofree float *input = gc_test_image (w, h, 2);
+      g_autofree float *ref = one_pass (G, input, w, h);
+      g_autofree float *out = g_new0 (float, 3 * w * h);
+      g_autoptr (GError) error = NULL;
+      GcIo io = { w, h, input, out };
+      gsize whole = 0, smaller = 0;
+      GcutGeneratorRun run = { w,          h,           w,    0,   GCUT_PRECISION_EXACT,
+                               gc_io_read, gc_io_write, NULL, &io, &whole };
+      double worst = 0;
+
+      /* Large blocks on their own mappings, unmapped when freed: else the
+       * first run's freed memory would stay in the address space for the
+       * second to reuse. */
+      mallopt (M_MMAP_THRESHOLD, 1 << 17);
+      g_assert_true (gcut_generator_run (G, NULL, &run, &error));
+      g_assert_no_error (error);
+      limit_address_space (address_space () + whole / 2);
+      run.arena_bytes = &smaller;
+      g_assert_true (gcut_generator_run (G, NULL, &run, &error));
+      g_assert_no_error (error);
+      for (gsize i = 0; i < 3 * (gsize)w * h; i++)
+        worst = MAX (worst, fabs (out[i] - ref[i]));
+      g_print ("# one tile: %" G_GSIZE_FORMAT " KiB; under half that: %" G_GSIZE_FORMAT
+               " KiB, max |diff| to one pass %.3g\n",
+               whole >> 10, smaller >> 10, worst);
+      g_assert_cmpuint (smaller, <, whole / 2);
+      g_assert_cmpfloat (worst, <=, 1e-3);
+
+      limit_address_space (address_space () + (1 << 20));
+      g_assert_false (gcut_generator_run (G, NULL, &run, &error));
+      g_assert_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -170,5 +236,6 @@ main (int argc, char **argv)
   g_test_add_func ("/generator-tiled/cancel", test_cancel);
   g_test_add_func ("/generator-tiled/read-error", test_read_error);
   g_test_add_func ("/generator-tiled/no-space", test_no_space);
+  g_test_add_func ("/generator-tiled/out-of-memory", test_out_of_memory);
   return g_test_run ();
 }

@@ -99,7 +99,8 @@ typedef struct
   int tile_size;       /* output tile edge in pixels (rounded up to a multiple of
                         * the alignment); 0 = automatic: the whole image when it
                         * fits the memory budget, else the largest tile that does */
-  gsize memory_budget; /* bytes of plan working memory; 0 = 512 MiB */
+  gsize memory_budget; /* bytes of plan working memory; 0 =
+                        * gcut_backend_memory_budget() */
   GcutPrecision precision;
   GcutImageReadFunc read;
   GcutImageWriteFunc write;
@@ -111,7 +112,10 @@ typedef struct
 } GcutGeneratorRun;
 
 /* Runs G, a ResNet or StyleGAN2-lite generator, over the image of run on
- * backend (NULL: the CPU), with the runner of its kind below. */
+ * backend (NULL: the CPU), with the runner of its kind below.  A run that runs
+ * out of memory starts again in smaller tiles (half the tile size, or a
+ * quarter of the budget) until the tiles are the smallest, so read may see a
+ * rectangle again, write may write one twice, and progress starts over. */
 gboolean gcut_generator_run (GcutNetwork *G, GcutBackend *backend,
                              const GcutGeneratorRun *run, GError **error);
 /* A ResNet G: every instance norm uses the statistics of the whole image, found
