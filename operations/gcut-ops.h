@@ -34,7 +34,8 @@ void gcut_ops_rgba_to_rgb (const float *rgba, gsize n_pixels, gsize plane, float
 
 /* Runs G (ResNet or SinCUT) over input (its whole box) into output, alpha
  * carried through; progress goes to op between from and to (0…1).  A SinCUT
- * G's noise comes from noise_seed. */
+ * G's noise comes from noise_seed.  Out of memory, the run goes on in smaller
+ * tiles and then, off the CPU, on the CPU, saying so on the console. */
 gboolean gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *backend,
                              int tile_size, guint64 noise_seed, GeglBuffer *input,
                              GeglBuffer *output, const GeglRectangle *box, double from,

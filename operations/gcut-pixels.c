@@ -108,7 +108,21 @@ gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *backend,
     .data = &t,
     .noise_seed = noise_seed,
   };
-  return gcut_generator_run (G, backend, &run, error);
+  GError *local = NULL;
+
+  if (gcut_generator_run (G, backend, &run, &local))
+    return TRUE;
+  /* Out of GPU memory even in the smallest tiles: the CPU has more. */
+  if (backend != gcut_backend_cpu ()
+      && g_error_matches (local, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY))
+    {
+      g_printerr ("%s: %s; translating on the CPU instead\n",
+                  gegl_operation_get_name (op), local->message);
+      g_clear_error (&local);
+      return gcut_generator_run (G, gcut_backend_cpu (), &run, error);
+    }
+  g_propagate_error (error, local);
+  return FALSE;
 }
 
 void
