@@ -1,8 +1,9 @@
-/* Times one training step (gct_trainer_step) of a recipe on the CPU, for
+/* Times one training step (gct_trainer_step) of a recipe, for
  * bench/race_training.py: synthetic 286² images, warm-up steps first, then the
  * median of the timed steps, printed as "step_seconds <median>".
  *
- *   gcut-bench-training RECIPE [--threads N] [--precision P] [--steps N] [--warmup N] */
+ *   gcut-bench-training RECIPE [--device D] [--threads N] [--precision P]
+ *                      [--batch N] [--steps N] [--warmup N] */
 #include <stdlib.h>
 
 #include "gct-trainer.h"
@@ -29,12 +30,16 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  int threads = 2, steps = 3, warmup = 1;
-  g_autofree char *precision = NULL;
+  int threads = 2, steps = 3, warmup = 1, batch = 0;
+  g_autofree char *precision = NULL, *device = NULL;
   GOptionEntry entries[]
-      = { { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU threads", "N" },
+      = { { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default), cuda or auto",
+            "D" },
+          { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU threads", "N" },
           { "precision", 0, 0, G_OPTION_ARG_STRING, &precision,
             "exact, fast or bf16 (default: the recipe's)", "P" },
+          { "batch", 0, 0, G_OPTION_ARG_INT, &batch,
+            "crops per step (default: the recipe's)", "N" },
           { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "timed steps", "N" },
           { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "untimed steps first", "N" },
           { NULL } };
@@ -46,12 +51,15 @@ main (int argc, char **argv)
       return 2;
     }
   gcut_backend_set_threads (gcut_backend_cpu (), threads);
-  g_autoptr (GcpRecipe) recipe = gcp_recipe_load_file (argv[1], &error);
+  GcutBackend *backend = gcut_backend_get (device ? device : "cpu", NULL, &error);
+  g_autoptr (GcpRecipe) recipe = backend ? gcp_recipe_load_file (argv[1], &error) : NULL;
   if (!recipe)
     {
       g_printerr ("%s\n", error->message);
       return 1;
     }
+  if (batch > 0)
+    recipe->sampling.batch = batch;
   if (precision)
     {
       /* The recipe parser knows the names and says what is wrong. */
@@ -65,7 +73,7 @@ main (int argc, char **argv)
       recipe->precision = p->precision;
     }
   GctImage content = noise_image (286, 1), style = noise_image (286, 2);
-  g_autoptr (GctTrainer) t = gct_trainer_new (recipe, &content, &style, NULL, &error);
+  g_autoptr (GctTrainer) t = gct_trainer_new (recipe, &content, &style, backend, &error);
   g_autofree double *times = g_new (double, steps);
   gboolean ok = t != NULL;
   for (int i = 0; ok && i < warmup + steps; i++)

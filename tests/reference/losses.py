@@ -60,8 +60,8 @@ def groups(B, all_negatives):
     return 1 if all_negatives else B
 
 
-def eye_mask(n):
-    return torch.eye(n, dtype=torch.bool)[None, :, :]
+def eye_mask(n, device="cpu"):
+    return torch.eye(n, dtype=torch.bool, device=device)[None, :, :]
 
 
 def positives(q, k):
@@ -85,10 +85,10 @@ def patch_nce(q, k, B, all_negatives=False, tau=0.07):
     l_pos = positives(q, k)
     l_neg_cur = negatives(q, k, groups(B, all_negatives))
     npatches = l_neg_cur.shape[1]
-    l_neg_cur = l_neg_cur.masked_fill(eye_mask(npatches), -10.0)
+    l_neg_cur = l_neg_cur.masked_fill(eye_mask(npatches, q.device), -10.0)
     l_neg = l_neg_cur.view(-1, npatches)
     out = torch.cat((l_pos, l_neg), dim=1) / tau
-    loss = Fn.cross_entropy(out, torch.zeros(out.shape[0], dtype=torch.long), reduction="none")
+    loss = Fn.cross_entropy(out, torch.zeros(out.shape[0], dtype=torch.long, device=out.device), reduction="none")
     return loss.mean()
 
 
@@ -96,7 +96,7 @@ def hdce_weights(k, B, all_negatives, gamma):
     """SRC.py: softmax_j(k_i·k_j / Γ) with diagonal −10, each row / its max, detached."""
     k = k.detach()
     seed = negatives(k, k, groups(B, all_negatives))
-    seed = seed.masked_fill(eye_mask(seed.shape[1]), -10.0)
+    seed = seed.masked_fill(eye_mask(seed.shape[1], seed.device), -10.0)
     w = torch.softmax(seed / gamma, dim=2).detach()
     wmax, _ = torch.max(w, dim=2, keepdim=True)
     return w / wmax
@@ -111,13 +111,13 @@ def hdce_official(q, k, B, all_negatives=False, tau=0.07, weight=None):
     if weight is not None:
         l_neg_cur = l_neg_cur * weight
     npatches = l_neg_cur.shape[1]
-    l_neg_cur = l_neg_cur.masked_fill(eye_mask(npatches), -10.0)
+    l_neg_cur = l_neg_cur.masked_fill(eye_mask(npatches, q.device), -10.0)
     l_neg = l_neg_cur.view(-1, npatches)
     logits = (l_neg - l_pos) / tau
     v = torch.logsumexp(logits, dim=1)
     loss_vec = torch.exp(v - v.detach())
     out_dummy = torch.cat((l_pos, l_neg), dim=1) / tau
-    ce = Fn.cross_entropy(out_dummy, torch.zeros(out_dummy.shape[0], dtype=torch.long), reduction="none")
+    ce = Fn.cross_entropy(out_dummy, torch.zeros(out_dummy.shape[0], dtype=torch.long, device=out_dummy.device), reduction="none")
     return loss_vec.mean() - 1 + ce.detach().mean(), v
 
 
@@ -138,7 +138,7 @@ def hdce(q, k, B, all_negatives=False, tau=0.07, gamma=50.0, form="official"):
     s = negatives(q, k, g)
     kk = negatives(k, k, g)
     n = s.shape[1]
-    mask = eye_mask(n)
+    mask = eye_mask(n, q.device)
     w = torch.softmax((kk / gamma).masked_fill(mask, float("-inf")), dim=2).detach()
     terms = (w * (n - 1) * torch.exp(s / tau)).masked_fill(mask, 0.0).view(-1, n)
     v = -l_pos.view(-1) / tau + torch.log(terms.sum(dim=1))
@@ -163,7 +163,7 @@ def src(q, k, B, all_negatives=False, variant="jsd"):
     sq = negatives(q, q, g)
     sk = negatives(k, k, g)
     if variant in ("l1", "l2"):
-        d = (sk - sq).masked_fill(eye_mask(sq.shape[1]), 0.0)
+        d = (sk - sq).masked_fill(eye_mask(sq.shape[1], sq.device), 0.0)
         return d.abs().sum() if variant == "l1" else (d * d).sum()
     Q = torch.softmax(sq, dim=1)          # official: dim=1 (symmetric matrices)
     P = torch.softmax(sk, dim=1).detach()
@@ -194,7 +194,7 @@ def ot_plan(q, k, eps, max_iter, cost):
     """OT() of sinkhorn.py, without its final permute: T (g, P', P')."""
     C = torch.einsum("bid,bod->bio", q, k)
     K = 1 - C.clone() if cost == "easy" else C.clone()
-    K = K.masked_fill(eye_mask(q.shape[1]), -10)
+    K = K.masked_fill(eye_mask(q.shape[1], q.device), -10)
     return sinkhorn(torch.exp(K / eps), max_iter=max_iter)
 
 
@@ -203,9 +203,9 @@ def weighted_nce(q, k, f, tau):
     s = negatives(q, k, f.shape[0])
     n = s.shape[1]
     s = s + torch.log(f) * tau
-    s = s.masked_fill(eye_mask(n), -10.0)
+    s = s.masked_fill(eye_mask(n, s.device), -10.0)
     out = torch.cat((l_pos, s.view(-1, n)), dim=1) / tau
-    return Fn.cross_entropy(out, torch.zeros(out.shape[0], dtype=torch.long), reduction="none").mean()
+    return Fn.cross_entropy(out, torch.zeros(out.shape[0], dtype=torch.long, device=out.device), reduction="none").mean()
 
 
 def monce(q, k, B, P, all_negatives=False, tau=0.07, beta=0.1, Q=1.0, cost="hard", iters=50):
@@ -222,7 +222,7 @@ def weight_nce(q, k, B, P, all_negatives=False, tau=0.07, beta=0.1, Q=1.0, detac
     g = groups(B, all_negatives)
     k = k.detach()
     s = negatives(q, k, g)
-    w = torch.softmax((s / beta).masked_fill(eye_mask(s.shape[1]), -10.0 / beta), dim=2)
+    w = torch.softmax((s / beta).masked_fill(eye_mask(s.shape[1], s.device), -10.0 / beta), dim=2)
     if detach:
         w = w.detach()
     return weighted_nce(q, k, w * (P - 1) * Q + 1e-8, tau)

@@ -58,7 +58,7 @@ def lr_factor(step, decay_start, steps):
 
 class Trainer:
     """G, D, F, their Adam optimizers and the step counter of one recipe (a
-    parsed recipe JSON file), in float32 or float64.  A subclass makes the
+    parsed recipe JSON file), in float32 or float64, on a torch device.  A subclass makes the
     networks (make_networks) and says how G runs (generate, encode) and what
     the D step minimises (d_loss)."""
 
@@ -66,7 +66,7 @@ class Trainer:
     # takes into the float32 spread of the gradients
     spread_runs = 0
 
-    def __init__(self, recipe, dtype=torch.float32):
+    def __init__(self, recipe, dtype=torch.float32, device="cpu"):
         lo = recipe["losses"]
         nce = lo["nce"]
         if nce.get("flip_equivariance", False):
@@ -75,9 +75,9 @@ class Trainer:
             raise NotImplementedError("NCE kind %s" % nce["kind"])
         self.recipe = recipe
         self.G, self.D, self.F = self.make_networks(recipe)
-        self.dtype = dtype
+        self.dtype, self.device = dtype, torch.device(device)
         for net in (self.G, self.D, self.F):
-            net.to(dtype)
+            net.to(self.device, dtype)
         o = recipe["optimizer"]
         self.opt = {}
         for name, net in (("G", self.G), ("D", self.D), ("F", self.F)):
@@ -194,7 +194,9 @@ class Trainer:
         for o in self.opt.values():
             for group in o.param_groups:
                 group["lr"] = lr
-        x, y = x.to(self.dtype), y.to(self.dtype)
+        x, y = x.to(self.device, self.dtype), y.to(self.device, self.dtype)
+        ids_x = [i.to(self.device) for i in ids_x]
+        ids_y = ids_y and [i.to(self.device) for i in ids_y]
         B = x.shape[0]
         out = {}
         self.grads = {"G": {}, "D": {}, "F": {}}
@@ -202,7 +204,7 @@ class Trainer:
         # 1. G on the content crop, and on the style crop for the identity
         # terms (one batch, as the official code; the noise of both sides)
         if noise:
-            noise = [torch.cat(n, 0).to(self.dtype) if self.use_y else n[0].to(self.dtype)
+            noise = [(torch.cat(n, 0) if self.use_y else n[0]).to(self.device, self.dtype)
                      for n in zip(*noise)]
         fake = self.generate(torch.cat((x, y), 0) if self.use_y else x, noise)
         fake_x, fake_y = fake[:B], fake[B:]
