@@ -17,13 +17,15 @@ typedef struct
   void *data;
 } GcutTensor;
 
+#define GCUT_DEFAULT_MEMORY_BUDGET ((gsize)512 << 20)
+
 struct _GcutBackend
 {
   const char *name;
   /* The channel block this backend computes images in fastest. */
   int (*preferred_block) (GcutBackend *backend);
   void (*set_threads) (GcutBackend *backend, int n_threads);
-  /* May be NULL (512 MiB): gcut_backend_memory_budget(). */
+  /* May be NULL (GCUT_DEFAULT_MEMORY_BUDGET): gcut_backend_memory_budget(). */
   gsize (*memory_budget) (GcutBackend *backend);
   gpointer (*alloc) (GcutBackend *backend, gsize bytes, GError **error);
   void (*free) (GcutBackend *backend, gpointer data);

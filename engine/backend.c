@@ -18,5 +18,5 @@ gcut_backend_memory_budget (GcutBackend *backend)
 {
   if (backend->memory_budget)
     return backend->memory_budget (backend);
-  return (gsize)512 << 20;
+  return GCUT_DEFAULT_MEMORY_BUDGET;
 }

@@ -176,7 +176,7 @@ cuda_memory_budget (GcutBackend *backend)
 {
   size_t free_bytes = 0, total = 0;
   if (cudaMemGetInfo (&free_bytes, &total) != cudaSuccess)
-    return (gsize)512 << 20;
+    return GCUT_DEFAULT_MEMORY_BUDGET;
   return free_bytes / 2;
 }
 

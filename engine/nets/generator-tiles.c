@@ -166,7 +166,7 @@ budget_of (const GcutGeneratorRun *run, GcutBackend *backend)
 gboolean
 gcut_tiles_shrink (GcutGeneratorRun *run, GcutBackend *backend)
 {
-  gsize budget = budget_of (run, backend);
+  gsize budget;
   if (run->tile_size > 0)
     {
       if (run->tile_size <= MIN_TILE)
@@ -174,6 +174,7 @@ gcut_tiles_shrink (GcutGeneratorRun *run, GcutBackend *backend)
       run->tile_size = MAX (run->tile_size / 2, MIN_TILE);
       return TRUE;
     }
+  budget = budget_of (run, backend);
   if (budget <= MIN_BUDGET)
     return FALSE;
   run->memory_budget = MAX (budget / 4, MIN_BUDGET);
