@@ -52,7 +52,7 @@ time_case (const char *name, GcutNetwork *net, gboolean generator, gboolean back
   if (!generator)
     wrt[n_wrt++] = x; /* D's gradient reaches the fake image in training */
   GcutShape ys = gcut_graph_shape (graph, y);
-  gint64 ny = ys.dims[0] * ys.dims[1] * ys.dims[2] * ys.dims[3];
+  gint64 ny = gcut_shape_numel (&ys);
   g_autofree float *xd = g_new (float, 3 * size * size);
   g_autofree float *seed = g_new (float, ny);
   g_autofree float *out = g_new (float, ny);

@@ -151,7 +151,6 @@ gcut_graph_node (const GcutGraph *graph, GcutValue v)
 GcutValue gcut_graph_add (GcutGraph *graph, GcutOp op, const GcutValue *inputs,
                           int n_inputs, const GcutOpParams *params);
 
-gint64 gcut_shape_numel (const GcutShape *s);
 gboolean gcut_shape_equal (const GcutShape *a, const GcutShape *b);
 char *gcut_shape_to_string (const GcutShape *s);
 GcutShape gcut_shape4 (gint64 n, gint64 c, gint64 h, gint64 w);

@@ -52,15 +52,6 @@ gct_r1_free (GctR1 *r1)
   g_free (r1);
 }
 
-static gsize
-numel (GcutShape s)
-{
-  gsize n = 1;
-  for (int i = 0; i < s.n_dims; i++)
-    n *= (gsize)s.dims[i];
-  return n;
-}
-
 /* Stands in for D's LeakyReLUs: computes them and records their inputs in
  * r1->hook_z, or (r1->hook_slope set) multiplies by the recorded slopes, which
  * is D linearized in its kinks. */
@@ -131,7 +122,8 @@ gct_r1_new (GcutNetwork *D, GcutBackend *backend, int batch, int size, double ep
                               error);
   if (!r1->g_plan)
     return NULL;
-  r1->n_logits = numel (gcut_graph_shape (r1->g_graph, r1->g_logits));
+  GcutShape logits = gcut_graph_shape (r1->g_graph, r1->g_logits);
+  r1->n_logits = gcut_shape_numel (&logits);
 
   r1->h_graph = gcut_graph_new ();
   r1->h_x = gcut_input (r1->h_graph, "x", (GcutShape){ 4, { 2 * batch, 3, size, size } });
@@ -139,7 +131,7 @@ gct_r1_new (GcutNetwork *D, GcutBackend *backend, int batch, int size, double ep
     {
       GcutShape s = gcut_graph_shape (r1->g_graph, r1->g_z[i]);
       g_autofree char *name = g_strdup_printf ("slope%d", i);
-      r1->n_z[i] = numel (s);
+      r1->n_z[i] = gcut_shape_numel (&s);
       n_z += r1->n_z[i];
       s.dims[0] *= 2;
       r1->h_slope[i] = gcut_input (r1->h_graph, name, s);
@@ -237,7 +229,8 @@ gct_r1_apply (GctR1 *r1, const float *x, double gamma, double scale, double *val
     {
       float *d = gcut_network_param_grad (r1->D, p);
       const float *s = r1->saved + (d - grads);
-      gsize m = numel (gcut_network_param_shape (r1->D, p));
+      GcutShape ps = gcut_network_param_shape (r1->D, p);
+      gsize m = gcut_shape_numel (&ps);
 #pragma omp parallel for schedule(static) if (m > 65536)
       for (gsize i = 0; i < m; i++)
         d[i] += s[i];

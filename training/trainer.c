@@ -72,11 +72,10 @@ struct _GctTrainer
   StepPlan dplan, gplan;
   GctR1 *r1; /* NULL without the R1 penalty */
   int n_taps, tap_hw[NT], tap_w[NT], n_patches[NT];
-  /* StyleGAN2-lite G: its noise inputs, floats per input for one side, and
-   * their values for x and for y, drawn every step from the noise stream */
+  /* StyleGAN2-lite G: its noise inputs, their shapes for one side, and their
+   * values for x and for y, drawn every step from the noise stream */
   int n_noise;
   GcutShape noise_shape[MAX_NOISE];
-  gsize noise_len[MAX_NOISE];
   float *noise[2][MAX_NOISE];
 
   /* step buffers, allocated once */
@@ -515,12 +514,10 @@ trainer_make (const GcpRecipe *recipe, const GctImage *content, const GctImage *
   g_assert (t->n_noise <= MAX_NOISE);
   for (int i = 0; i < t->n_noise; i++)
     {
-      GcutShape s = gcut_stylegan2_generator_noise_shape (
+      t->noise_shape[i] = gcut_stylegan2_generator_noise_shape (
           t->G, image_shape (t->batch, t->crop), i);
-      t->noise_shape[i] = s;
-      t->noise_len[i] = (gsize)(s.dims[0] * s.dims[1] * s.dims[2] * s.dims[3]);
       for (int side = 0; side < 2; side++)
-        t->noise[side][i] = g_new (float, t->noise_len[i]);
+        t->noise[side][i] = g_new (float, gcut_shape_numel (&t->noise_shape[i]));
     }
   gct_rng_init (&t->rng[0], (guint64)r->seed, GCT_STREAM_CROPS);
   gct_rng_init (&t->rng[1], (guint64)r->seed, GCT_STREAM_PATCHES);
@@ -697,7 +694,7 @@ gct_trainer_step (GctTrainer *t, GError **error)
   /* G's noise (StyleGAN2-lite), one draw per step and side. */
   for (int side = 0; side < (p->y != GCUT_NONE ? 2 : 1); side++)
     for (int i = 0; i < t->n_noise; i++)
-      for (gsize j = 0; j < t->noise_len[i]; j++)
+      for (gint64 j = 0; j < gcut_shape_numel (&t->noise_shape[i]); j++)
         t->noise[side][i][j] = (float)gct_rng_normal (&t->rng[2]);
   if (t->observer)
     {

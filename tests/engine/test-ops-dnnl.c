@@ -262,7 +262,7 @@ check_parity (const ConvCase *cc, int block)
   GRand *rand = g_rand_new_with_seed (42);
   GcutShape ws = conv_weight_shape (cc), ys;
   gint64 nx = (gint64)cc->n * cc->c_in * cc->h * cc->w;
-  gint64 nw = ws.dims[0] * ws.dims[1] * ws.dims[2] * ws.dims[3], ny;
+  gint64 nw = gcut_shape_numel (&ws), ny;
   g_autofree float *x = g_new (float, nx), *wt = g_new (float, nw);
   g_autofree float *b = g_new (float, cc->c_out), *y = NULL;
   g_autofree double *ref = NULL;
@@ -285,7 +285,7 @@ check_parity (const ConvCase *cc, int block)
       &(GcutPlanSpec){ .outputs = &out, .n_outputs = 1, .block = block }, &error);
   g_assert_no_error (error);
   ys = gcut_graph_shape (graph, out);
-  ny = ys.dims[0] * ys.dims[1] * ys.dims[2] * ys.dims[3];
+  ny = gcut_shape_numel (&ys);
   y = g_new (float, ny);
   ref = g_new (double, ny);
   g_assert_true (gcut_plan_set_input (plan, leaf[0], x, &error));

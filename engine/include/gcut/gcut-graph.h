@@ -28,6 +28,9 @@ typedef struct
   gint64 dims[GCUT_MAX_DIMS];
 } GcutShape;
 
+/* The number of elements: the product of the dimensions. */
+gint64 gcut_shape_numel (const GcutShape *s);
+
 typedef enum
 {
   GCUT_PAD_ZERO,
