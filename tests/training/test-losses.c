@@ -401,7 +401,11 @@ main (int argc, char **argv)
     g_autoptr (GError) error = NULL;
     backend = gcut_backend_get (backend_name, NULL, &error);
     if (!backend)
-      g_error ("backend %s: %s", backend_name, error->message);
+      {
+        /* meson's "skip": the CUDA backend on a machine without a GPU */
+        g_print ("SKIP: no %s backend here: %s\n", backend_name, error->message);
+        return 77;
+      }
   }
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/losses/options", test_options);
