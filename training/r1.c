@@ -145,8 +145,6 @@ gct_r1_new (GcutNetwork *D, GcutBackend *backend, int batch, int size, double ep
                                                .n_seeds = 1,
                                                .wrt = wrt,
                                                .n_wrt = (int)n,
-                                               /* gcut_mul on images needs NCHW */
-                                               .block = 1,
                                                .precision = GCUT_PRECISION_EXACT },
                               error);
   if (!r1->h_plan)

@@ -3,7 +3,8 @@
  * Shapes are right-aligned into 4 dimensions, a broadcast dimension gets
  * stride 0, and neighbouring dimensions that both operands step through alike
  * are merged, so most calls are one flat loop or rows × columns.  Work is
- * split into (row, chunk of columns) items. */
+ * split into (row, chunk of columns) items.  Channel-blocked images are taken
+ * only where all operands share one shape and layout. */
 #include <math.h>
 #include "cpu-private.h"
 
@@ -50,6 +51,20 @@ strides_of (const GcutShape *t, const gint64 *ydims, gint64 *st)
     }
 }
 
+/* Channel-blocked operands line up element for element when every one has
+ * the result's shape and block: then the op is one flat loop. */
+static gboolean
+blocked_alike (const GcutCpuKernel *k)
+{
+  if (k->out.block <= 1)
+    return FALSE;
+  for (int i = 0; i < k->n_in; i++)
+    if (k->in[i].block != k->out.block
+        || !gcut_shape_equal (&k->in[i].shape, &k->out.shape))
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 ew_prepare (GcutCpuKernel *k, GError **error)
 {
@@ -57,6 +72,15 @@ ew_prepare (GcutCpuKernel *k, GError **error)
   gint64 dims[4], sa[4], sb[4];
   int off = 4 - k->out.shape.n_dims;
 
+  if (blocked_alike (k))
+    {
+      e = k->state = g_new0 (Ew, 1);
+      e->nd = 1;
+      e->dims[0] = e->cols = gcut_shape_numel (&k->out.shape);
+      e->sa[0] = e->sb[0] = e->rows = 1;
+      e->n_chunks = (e->cols + CHUNK - 1) / CHUNK;
+      return TRUE;
+    }
   if (!gcut_cpu_check_plain (k, error))
     return FALSE;
   for (int d = 0; d < 4; d++)
