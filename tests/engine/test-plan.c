@@ -121,7 +121,7 @@ test_in_place (void)
 
 /* A forward pass in two parts: as far as a = tanh(x), then the rest, which
  * reads the parameter as it is after the first part; an input set in between
- * restarts the pass. */
+ * restarts the pass, and a backward pass needs the whole forward pass. */
 static void
 test_forward_until (void)
 {
@@ -142,6 +142,9 @@ test_forward_until (void)
   g_assert_no_error (error);
   g_assert_true (gcut_plan_set_input (plan, xv, x, &error));
   g_assert_true (gcut_plan_forward_until (plan, av, &error));
+  g_assert_false (gcut_plan_backward (plan, &error));
+  g_assert_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
   g_assert_true (gcut_plan_get_output (plan, av, a, &error));
   for (int i = 0; i < 12; i++)
     {
