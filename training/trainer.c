@@ -694,8 +694,11 @@ gct_trainer_step (GctTrainer *t, GError **error)
   /* G's noise (StyleGAN2-lite), one draw per step and side. */
   for (int side = 0; side < (p->y != GCUT_NONE ? 2 : 1); side++)
     for (int i = 0; i < t->n_noise; i++)
-      for (gint64 j = 0; j < gcut_shape_numel (&t->noise_shape[i]); j++)
-        t->noise[side][i][j] = (float)gct_rng_normal (&t->rng[2]);
+      {
+        gint64 len = gcut_shape_numel (&t->noise_shape[i]);
+        for (gint64 j = 0; j < len; j++)
+          t->noise[side][i][j] = (float)gct_rng_normal (&t->rng[2]);
+      }
   if (t->observer)
     {
       GctStepInputs in = { .step = t->step,
