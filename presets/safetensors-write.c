@@ -1,4 +1,5 @@
-/* The .safetensors writer: reference layout, atomic save.
+/* The .safetensors writer: reference layout, atomic save (gcp-atomic-file.h)
+ * that never replaces a file of another kind.
  *
  * Files come out byte for byte as the reference implementation writes them
  * (compact JSON, "__metadata__" first, tensors by dtype size then name, header
@@ -6,13 +7,12 @@
  * output depends only on the contents.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <glib/gstdio.h>
 
+#include <gcp/gcp-atomic-file.h>
 #include "safetensors-private.h"
 
 typedef struct
@@ -285,94 +285,69 @@ build_header (GcpSafetensorsWriter *writer)
   return out;
 }
 
-/* 0, or the errno of the failed write. */
-static int
-write_all (int fd, const void *data, gsize len)
-{
-  const guint8 *p = data;
-
-  while (len > 0)
-    {
-      gssize n = write (fd, p, MIN (len, (gsize)G_MAXSSIZE));
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return errno;
-      p += n;
-      len -= n;
-    }
-  return 0;
-}
-
-static int
-write_tensor (int fd, const Item *item)
+static gboolean
+write_tensor (GcpAtomicFile *file, const Item *item, GError **error)
 {
   gsize size = gcp_dtype_size (item->dtype);
   guint8 chunk[16384]; /* a multiple of every dtype size */
 
   if (G_BYTE_ORDER == G_LITTLE_ENDIAN || size == 1)
-    return write_all (fd, item->data, item->n_bytes);
+    return gcp_atomic_file_write (file, item->data, item->n_bytes, error);
 
   /* Files are little-endian: swap through a small buffer. */
   for (gsize done = 0; done < item->n_bytes;)
     {
       gsize len = MIN (sizeof chunk, item->n_bytes - done);
-      int err;
 
       memcpy (chunk, (const guint8 *)item->data + done, len);
       gcp_swap_elements (chunk, len, size);
-      err = write_all (fd, chunk, len);
-      if (err != 0)
-        return err;
+      if (!gcp_atomic_file_write (file, chunk, len, error))
+        return FALSE;
       done += len;
     }
-  return 0;
+  return TRUE;
 }
 
-typedef enum
+/* The name of a format, "gegl-cut" for "gegl-cut/1". */
+static char *
+format_family (const char *format)
 {
-  STEP_CREATE,
-  STEP_WRITE,
-  STEP_FLUSH,
-  STEP_RENAME
-} Step;
+  const char *slash = strchr (format, '/');
 
-static void
-set_errno_error (GError **error, int err, Step step, const char *path)
+  return slash ? g_strndup (format, slash - format) : g_strdup (format);
+}
+
+gboolean
+gcp_safetensors_may_replace (const char *path, const char *format, GError **error)
 {
-  static const char *const what[] = {
-    [STEP_CREATE] = "cannot create a temporary file next to “%s”: %s",
-    [STEP_WRITE] = "error writing “%s”: %s",
-    [STEP_FLUSH] = "error flushing “%s” to disk: %s",
-    [STEP_RENAME] = "cannot replace “%s”: %s",
-  };
   g_autofree char *name = g_filename_display_name (path);
+  g_autoptr (GcpSafetensors) st = NULL;
+  g_autoptr (GError) why = NULL;
+  GStatBuf sb;
+  const char *found;
 
-  if (err == ENOSPC
-#ifdef EDQUOT
-      || err == EDQUOT
-#endif
-  )
-    g_set_error (error, GCP_ERROR, GCP_ERROR_NO_SPACE, "disk full while writing “%s”: %s",
-                 name, g_strerror (err));
-  else
-    g_set_error (error, GCP_ERROR, GCP_ERROR_IO, what[step], name, g_strerror (err));
-}
-
-/* Makes the rename itself durable.  Best effort: some file systems refuse to
- * sync directories, and the data is already safe by then. */
-static void
-sync_directory (const char *path)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-  if (fd >= 0)
+  if (g_lstat (path, &sb) != 0 && errno == ENOENT)
+    return TRUE;
+  st = gcp_safetensors_load (path, &why);
+  found = st ? gcp_safetensors_metadata (st, "format") : NULL;
+  if (st && format)
     {
-      fsync (fd);
-      close (fd);
+      g_autofree char *want = format_family (format);
+      g_autofree char *have = found ? format_family (found) : NULL;
+
+      if (g_strcmp0 (want, have) == 0)
+        return TRUE;
     }
+  else if (st)
+    return TRUE;
+  g_autofree char *reason = why     ? g_strdup (why->message)
+                            : found ? g_strdup_printf ("its format is “%s”", found)
+                                    : g_strdup ("its metadata names no format");
+  g_set_error (error, GCP_ERROR, GCP_ERROR_MISMATCH,
+               "refusing to replace “%s”, which is not a %s file (%s); choose another "
+               "name or remove it first",
+               name, format ? format : ".safetensors", reason);
+  return FALSE;
 }
 
 gboolean
@@ -380,9 +355,8 @@ gcp_safetensors_writer_save (GcpSafetensorsWriter *writer, const char *path,
                              GError **error)
 {
   g_autoptr (GString) header = NULL;
-  g_autofree char *tmp = NULL;
-  int fd, err = 0;
-  Step step = STEP_WRITE;
+  g_autoptr (GcpAtomicFile) file = NULL;
+  gboolean ok;
 
   g_return_val_if_fail (writer != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -401,39 +375,15 @@ gcp_safetensors_writer_save (GcpSafetensorsWriter *writer, const char *path,
                    header->len - 8, GCP_MAX_HEADER_BYTES);
       return FALSE;
     }
+  if (!gcp_safetensors_may_replace (
+          path, g_hash_table_lookup (writer->metadata, "format"), error))
+    return FALSE;
 
-  /* Same directory as path, so the rename cannot cross file systems. */
-  tmp = g_strdup_printf ("%s.XXXXXX", path);
-  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0666);
-  if (fd < 0)
-    {
-      set_errno_error (error, errno, STEP_CREATE, path);
-      return FALSE;
-    }
-
-  err = write_all (fd, header->str, header->len);
-  for (guint i = 0; err == 0 && i < writer->items->len; i++)
-    err = write_tensor (fd, g_ptr_array_index (writer->items, i));
-  if (err == 0)
-    {
-      step = STEP_FLUSH;
-      while (fsync (fd) != 0 && (err = errno) == EINTR)
-        err = 0;
-    }
-  /* Linux closes the descriptor even when close() reports EINTR. */
-  if (close (fd) != 0 && err == 0 && errno != EINTR)
-    err = errno;
-  if (err == 0 && g_rename (tmp, path) != 0)
-    {
-      step = STEP_RENAME;
-      err = errno;
-    }
-  if (err != 0)
-    {
-      g_unlink (tmp);
-      set_errno_error (error, err, step, path);
-      return FALSE;
-    }
-  sync_directory (path);
-  return TRUE;
+  file = gcp_atomic_file_new (path, error);
+  if (!file)
+    return FALSE;
+  ok = gcp_atomic_file_write (file, header->str, header->len, error);
+  for (guint i = 0; ok && i < writer->items->len; i++)
+    ok = write_tensor (file, g_ptr_array_index (writer->items, i), error);
+  return ok && gcp_atomic_file_commit (g_steal_pointer (&file), error);
 }

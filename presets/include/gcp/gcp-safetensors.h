@@ -15,7 +15,8 @@
  * The writer lays tensors out like the reference implementation (by dtype size,
  * largest first, then by name, with the header padded to a multiple of 8), so
  * every tensor of a file we wrote is naturally aligned, and it saves atomically:
- * a temporary file next to the target, fsync, rename.
+ * a temporary file next to the target, fsync, rename, never over a file of
+ * another kind.
  */
 #pragma once
 
@@ -115,11 +116,20 @@ void gcp_safetensors_writer_add (GcpSafetensorsWriter *writer, const char *name,
 void gcp_safetensors_writer_set_metadata (GcpSafetensorsWriter *writer, const char *key,
                                           const char *value);
 
-/* Writes the file atomically: on failure the file at path, if any, is left
- * untouched and no temporary file remains.  A full disk or quota gives
- * GCP_ERROR_NO_SPACE, other system failures GCP_ERROR_IO.  The writer can be
- * saved again. */
+/* Writes the file atomically (gcp-atomic-file.h): on failure the file at
+ * path, if any, is left untouched and no temporary file remains.  A file
+ * there that gcp_safetensors_may_replace refuses gives its error.  A full disk
+ * or quota gives GCP_ERROR_NO_SPACE, other system failures GCP_ERROR_IO.  The
+ * writer can be saved again. */
 gboolean gcp_safetensors_writer_save (GcpSafetensorsWriter *writer, const char *path,
+                                      GError **error);
+
+/* Whether a file of this format (the "format" metadata, "gegl-cut/1"; NULL:
+ * any) may replace what is at path: nothing, or a .safetensors file whose
+ * format has the same name before its '/'.  Anything else (a photo, a folder,
+ * a damaged file) is refused with GCP_ERROR_MISMATCH naming path and what it
+ * is, so that a mistyped output path never destroys someone's data. */
+gboolean gcp_safetensors_may_replace (const char *path, const char *format,
                                       GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcpSafetensors, gcp_safetensors_free)
