@@ -1,6 +1,15 @@
+#include <errno.h>
 #include <math.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gegl.h>
+#include <gegl-plugin.h>
 #include <glib/gstdio.h>
+#include <gcp/gcp-atomic-file.h>
 #include <gcut/gcut-error.h>
 #include "image-io.h"
 
@@ -66,65 +75,131 @@ gct_image_load (const char *path, GError **error)
   return image;
 }
 
-gboolean
-gct_image_save (const GctImage *image, const char *path, GError **error)
+const char *
+gct_image_saver (const char *path, GError **error)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
-  const char *ext = strrchr (base, '.');
-  g_autofree char *tmp = NULL;
-  GeglRectangle box = { 0, 0, image->width, image->height };
-  g_autoptr (GeglBuffer) buffer = NULL;
-  g_autoptr (GeglNode) graph = NULL;
-  GeglNode *src, *save;
-  GStatBuf st;
-  int fd;
+  const char *ext = strrchr (path, '.');
+  const char *saver;
 
-  if (!ext)
+  if (!ext || strchr (ext, '/'))
     {
       g_set_error (
           error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
           "%s: give the file an extension (.png, .jpg, .tif, …) to pick a format", path);
-      return FALSE;
+      return NULL;
     }
-  /* The temporary name keeps the extension: GEGL picks the format by it. */
-  tmp = g_strdup_printf ("%s/.%.*s.XXXXXX%s", dir, (int)(ext - base), base, ext);
-  fd = g_mkstemp (tmp);
-  if (fd < 0)
+  /* Loads GEGL's modules, whose savers register their extensions. */
+  gegl_has_operation ("gegl:save");
+  saver = gegl_operation_handlers_get_saver (ext);
+  /* GEGL falls back to PNG for extensions it does not know. */
+  if (!saver
+      || (g_ascii_strcasecmp (ext, ".png") != 0 && strcmp (saver, "gegl:png-save") == 0))
     {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-                   "cannot write in %s: %s", dir, g_strerror (errno));
-      return FALSE;
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "%s: GEGL cannot write %s files (try .png, .jpg, .tif, .webp, .exr)",
+                   path, ext);
+      return NULL;
     }
-  close (fd);
+  return saver;
+}
 
-  buffer = gegl_buffer_new (&box, babl_format ("R'G'B'A float"));
+/* GEGL's savers print write errors and go on, so they write to memory (a
+ * memfd, by its /proc name); the file is then written from there with every
+ * step checked. */
+static void
+encode (const GctImage *image, const char *saver, int fd)
+{
+  GeglRectangle box = { 0, 0, image->width, image->height };
+  g_autofree char *target = g_strdup_printf ("/proc/self/fd/%d", fd);
+  g_autoptr (GeglBuffer) buffer = gegl_buffer_new (&box, babl_format ("R'G'B'A float"));
+  g_autoptr (GeglNode) graph = gegl_node_new ();
+  GeglNode *src, *save;
+
   gegl_buffer_set (buffer, &box, 0, babl_format ("R'G'B'A float"), image->rgba,
                    GEGL_AUTO_ROWSTRIDE);
-  graph = gegl_node_new ();
   src = gegl_node_new_child (graph, "operation", "gegl:buffer-source", "buffer", buffer,
                              NULL);
-  save = gegl_node_new_child (graph, "operation", "gegl:save", "path", tmp, NULL);
+  save = gegl_node_new_child (graph, "operation", saver, "path", target, NULL);
   gegl_node_link (src, save);
   gegl_node_process (save);
+}
 
-  if (g_stat (tmp, &st) != 0 || st.st_size == 0)
+/* The encoded size, or 0 with an error when the encoding is missing or was
+ * cut short. */
+static off_t
+encoded_size (int fd, const char *path, const char *saver, GError **error)
+{
+  struct stat st;
+  struct rlimit limit;
+
+  if (fstat (fd, &st) != 0 || st.st_size == 0)
     {
-      g_unlink (tmp);
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                   "%s: GEGL wrote nothing (unknown format %s, or the disk is full)",
-                   path, ext);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s wrote nothing", path,
+                   saver);
+      return 0;
+    }
+  /* A write past the process's file size limit (which memory files obey too)
+   * fails, and GEGL's saver carries on: what stopped at the limit is cut. */
+  if (getrlimit (RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
+      && (rlim_t)st.st_size >= limit.rlim_cur)
+    {
+      g_set_error (error, GCP_ERROR, GCP_ERROR_IO, "error writing “%s”: %s", path,
+                   g_strerror (EFBIG));
+      return 0;
+    }
+  return st.st_size;
+}
+
+static gboolean
+copy_to (int fd, off_t size, const char *path, GError **error)
+{
+  g_autoptr (GcpAtomicFile) file = gcp_atomic_file_new (path, error);
+  char chunk[65536];
+
+  if (!file)
+    return FALSE;
+  for (off_t done = 0; done < size;)
+    {
+      gssize n = pread (fd, chunk, MIN ((off_t)sizeof chunk, size - done), done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          g_set_error (error, GCP_ERROR, GCP_ERROR_IO,
+                       "%s: reading the encoded image: %s", path,
+                       n < 0 ? g_strerror (errno) : "it shrank");
+          return FALSE;
+        }
+      if (!gcp_atomic_file_write (file, chunk, n, error))
+        return FALSE;
+      done += n;
+    }
+  return gcp_atomic_file_commit (g_steal_pointer (&file), error);
+}
+
+gboolean
+gct_image_save (const GctImage *image, const char *path, GError **error)
+{
+  const char *saver = gct_image_saver (path, error);
+  int fd;
+  off_t size;
+  gboolean ok;
+
+  if (!saver)
+    return FALSE;
+  fd = memfd_create ("gcut-image", MFD_CLOEXEC);
+  if (fd < 0)
+    {
+      g_set_error (error, GCP_ERROR, GCP_ERROR_IO, "%s: no memory file to encode in: %s",
+                   path, g_strerror (errno));
       return FALSE;
     }
-  if (g_rename (tmp, path) != 0)
-    {
-      int saved = errno;
-      g_unlink (tmp);
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path,
-                   g_strerror (saved));
-      return FALSE;
-    }
-  return TRUE;
+  encode (image, saver, fd);
+  size = encoded_size (fd, path, saver, error);
+  ok = size > 0 && copy_to (fd, size, path, error);
+  close (fd);
+  return ok;
 }
 
 float *
