@@ -8,7 +8,12 @@
  * Beside the model it writes STEM.ckpt.safetensors (the resumable checkpoint,
  * every --checkpoint-every steps and on Ctrl-C), STEM.step-NNNNNN.png (G over
  * the whole content image, every --snapshot-every steps) and STEM.losses.png
- * (the loss curves), where STEM is the output path without ".safetensors". */
+ * (the loss curves), where STEM is the output path without ".safetensors".
+ *
+ * None of these may be one of the inputs, and the model and checkpoint paths
+ * may only hold models already.  SIGINT, SIGTERM and SIGHUP stop the run
+ * between steps and write the checkpoint; a second one kills it.  Temporary
+ * files that a killed run left for these outputs are removed at the start. */
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +22,10 @@
 
 #include <gegl.h>
 
+#include <gcp/gcp-atomic-file.h>
+
 #include "gct-duration.h"
+#include "gct-file-set.h"
 #include "gct-loss-curve.h"
 #include "gct-trainer.h"
 #include "gct-translate.h"
@@ -33,15 +41,106 @@ static gboolean is_tty;
 static gint64 last_print;
 static char *stem;
 static GcutBackend *backend;
+static GctFileSet *inputs;
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+static volatile sig_atomic_t stopped_by;
 
 static void
-on_sigint (int sig)
+on_stop_signal (int sig)
 {
-  (void)sig;
+  stopped_by = sig;
   if (the_trainer)
     gct_trainer_cancel (the_trainer);
-  /* A second Ctrl-C kills the process the usual way. */
-  signal (SIGINT, SIG_DFL);
+  /* A second one kills the process the usual way. */
+  for (guint i = 0; i < G_N_ELEMENTS (stop_signals); i++)
+    signal (stop_signals[i], SIG_DFL);
+}
+
+static void
+catch_stop_signals (void)
+{
+  struct sigaction sa = { 0 };
+
+  sa.sa_handler = on_stop_signal;
+  sigemptyset (&sa.sa_mask);
+  for (guint i = 0; i < G_N_ELEMENTS (stop_signals); i++)
+    sigaction (stop_signals[i], &sa, NULL);
+}
+
+/* Whether name (in the output's folder) is one of this run's outputs. */
+static gboolean
+is_run_output (const char *name, gpointer data)
+{
+  const char *const *outputs = data;
+  g_autofree char *stem_base = g_path_get_basename (stem);
+  gsize n = strlen (stem_base);
+  const char *step;
+
+  for (int i = 0; outputs[i]; i++)
+    if (strcmp (name, outputs[i]) == 0)
+      return TRUE;
+  /* STEM.step-NNNNNN.png, the snapshots. */
+  if (strncmp (name, stem_base, n) != 0 || !g_str_has_prefix (name + n, ".step-"))
+    return FALSE;
+  step = name + n + strlen (".step-");
+  while (g_ascii_isdigit (*step))
+    step++;
+  return step > name + n + strlen (".step-") && strcmp (step, ".png") == 0;
+}
+
+/* Removes what an interrupted run left beside the outputs. */
+static void
+clean_leftovers (const char *model, const char *ckpt, const char *curve)
+{
+  g_autofree char *dir = g_path_get_dirname (model);
+  g_autofree char *ckpt_dir = g_path_get_dirname (ckpt);
+  g_autofree char *model_base = g_path_get_basename (model);
+  g_autofree char *ckpt_base = g_path_get_basename (ckpt);
+  g_autofree char *curve_base = g_path_get_basename (curve);
+  gboolean ckpt_beside = strcmp (dir, ckpt_dir) == 0;
+  const char *outputs[]
+      = { model_base, curve_base, ckpt_beside ? ckpt_base : NULL, NULL };
+  guint n = gcp_atomic_file_clean (dir, is_run_output, outputs);
+
+  if (!ckpt_beside)
+    n += gcp_atomic_file_clean_for (ckpt);
+  if (n > 0)
+    g_print ("Removed %u temporary file%s that an interrupted run left.\n", n,
+             n == 1 ? "" : "s");
+}
+
+/* Refuses outputs that are inputs, or the same file twice, or a model or
+ * checkpoint path holding something else than a model. */
+static gboolean
+check_outputs (const char *model, const char *ckpt, const char *curve, GError **error)
+{
+  const char *const outputs[] = { model, ckpt, curve };
+  const char *const what[] = { "the model", "the checkpoint", "the loss curve" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (outputs); i++)
+    {
+      const char *input = gct_file_set_lookup (inputs, outputs[i]);
+
+      /* Resuming keeps writing the checkpoint it started from. */
+      if (input && !(i == 1 && resume && strcmp (input, resume) == 0))
+        {
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                       "refusing to write %s to %s: it is the input %s", what[i],
+                       outputs[i], input);
+          return FALSE;
+        }
+      for (guint j = 0; j < i; j++)
+        if (gct_same_file (outputs[i], outputs[j]))
+          {
+            g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                         "refusing to write %s to %s: %s goes there", what[i], outputs[i],
+                         what[j]);
+            return FALSE;
+          }
+    }
+  return gcp_safetensors_may_replace (model, GCP_MODEL_FORMAT, error)
+         && gcp_safetensors_may_replace (ckpt, GCP_MODEL_FORMAT, error);
 }
 
 static void
@@ -55,7 +154,10 @@ snapshot (gint64 step)
   /* Snapshots may be tiled: never bf16, whose rounding would show the tiles. */
   GcutPrecision prec = MIN (gcp_recipe_engine_precision (r), GCUT_PRECISION_FAST);
 
-  if (!image
+  if (gct_file_set_lookup (inputs, path))
+    g_set_error (&error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                 "not written over the input %s", gct_file_set_lookup (inputs, path));
+  if (error || !image
       || !gct_translate_image (gct_trainer_generator (the_trainer), backend, prec, image,
                                0, 0, NULL, &error)
       || !gct_image_save (image, path, &error))
@@ -149,8 +251,9 @@ main (int argc, char **argv)
   g_option_context_set_summary (
       ctx, "Trains a contrastive translator (CUT, FastCUT, hDCE+SRC, MoNCE) from one\n"
            "content photo and one style painting, and writes the model that\n"
-           "gcut-translate and the GEGL operations apply.  Ctrl-C stops between steps\n"
-           "and writes a checkpoint that --resume continues exactly.");
+           "gcut-translate and the GEGL operations apply.  Ctrl-C (or SIGTERM, SIGHUP)\n"
+           "stops between steps and writes a checkpoint that --resume continues exactly.\n"
+           "No output may be an input, and -o and --checkpoint replace only models.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
@@ -176,6 +279,22 @@ main (int argc, char **argv)
                      : g_strconcat (stem, ".ckpt.safetensors", NULL);
   curve = g_strconcat (stem, ".losses.png", NULL);
   is_tty = isatty (STDOUT_FILENO);
+
+  inputs = gct_file_set_new ();
+  gct_file_set_add (inputs, content_path);
+  gct_file_set_add (inputs, style_path);
+  if (recipe_name && g_file_test (recipe_name, G_FILE_TEST_EXISTS))
+    gct_file_set_add (inputs, recipe_name);
+  if (resume)
+    gct_file_set_add (inputs, resume);
+  if (!check_outputs (output, ckpt, curve, &error))
+    {
+      g_printerr ("gcut-train: %s\n", error->message);
+      g_clear_pointer (&inputs, gct_file_set_free);
+      g_free (stem);
+      return 2;
+    }
+  clean_leftovers (output, ckpt, curve);
 
   backend = gcut_backend_get (device ? device : "auto", &reason, &error);
   if (!backend)
@@ -238,12 +357,7 @@ main (int argc, char **argv)
   the_trainer = trainer;
   gct_trainer_set_progress (trainer, on_progress, NULL);
   gct_trainer_set_checkpoint (trainer, ckpt, ckpt_every);
-  {
-    struct sigaction sa = { 0 };
-    sa.sa_handler = on_sigint;
-    sigemptyset (&sa.sa_mask);
-    sigaction (SIGINT, &sa, NULL);
-  }
+  catch_stop_signals ();
   g_print ("Training on %s (content) and %s (style): steps %" G_GINT64_FORMAT
            " to %" G_GINT64_FORMAT " on %s, checkpoint %s\n",
            content_path, style_path, gct_trainer_step_count (trainer),
@@ -258,7 +372,7 @@ main (int argc, char **argv)
           g_printerr ("gcut-train: %s.\nResume with: %s --content %s --style %s "
                       "--resume %s -o %s\n",
                       error->message, argv[0], content_path, style_path, ckpt, output);
-          status = 130;
+          status = 128 + (stopped_by ? stopped_by : SIGINT);
           g_clear_error (&error);
           if (!gct_loss_curve_save (trainer, curve, &error))
             g_printerr ("gcut-train: %s\n", error->message);
@@ -291,6 +405,7 @@ out:
   g_clear_pointer (&trainer, gct_trainer_free);
   g_clear_pointer (&content, gct_image_free);
   g_clear_pointer (&style, gct_image_free);
+  g_clear_pointer (&inputs, gct_file_set_free);
   g_free (stem);
   gegl_exit ();
   return status;

@@ -7,6 +7,7 @@
 
 #include <gegl.h>
 #include <glib/gstdio.h>
+#include <gcp/gcp-atomic-file.h>
 
 #include "gct-duration.h"
 #include "gct-trainer.h"
@@ -246,6 +247,11 @@ gcut_train (gint32 drawable, const GcutTrainValues *values, gboolean interactive
   folder = g_build_filename (g_get_user_data_dir (), "gegl-cut", "models", NULL);
   file = g_strconcat (values->model_name, ".safetensors", NULL);
   path = g_build_filename (folder, file, NULL);
+  /* Before training, not after: a name taken by something else than a model
+   * would otherwise cost the whole run. */
+  if (!gcp_safetensors_may_replace (path, GCP_MODEL_FORMAT, error))
+    return NULL;
+  gcp_atomic_file_clean_for (path);
 
   gimp_progress_init (_ ("Preparing training…"));
   recipe = load_recipe (values, error);

@@ -4,7 +4,8 @@
 # trains a tiny model with plug-in-gcut-train (which adds the translation as a
 # layer), applies it with plug-in-gcut-apply, and checks both layers against
 # `gegl … -- gcut:translate model=…`; then checks that a missing model, style
-# file or recipe is a PDB error that leaves the drawable unchanged.
+# file or recipe, or a model name taken by a file that is not a model, is a PDB
+# error that leaves the drawable (and that file) unchanged.
 set -u
 build=$1 src=$2 plugin=$3 gegl_plugins=$4
 
@@ -68,9 +69,17 @@ failures="
                                     \"$style\" \"no-such-recipe\" 2 \"x\")
              #t)
       (error \"plug-in-gcut-train succeeded with a missing recipe\"))
+  (if (catch #f (plug-in-gcut-train RUN-NONINTERACTIVE image drawable -1
+                                    \"$style\" \"$tmp/tiny.json\" 2 \"taken\")
+             #t)
+      (error \"plug-in-gcut-train replaced a file that is not a model\"))
   (file-png-save-defaults RUN-NONINTERACTIVE image drawable
                           \"$tmp/unchanged.png\" \"$tmp/unchanged.png\")
   (gimp-image-delete image))"
+
+# A model name whose file is something else: refused before training.
+mkdir -p "$tmp/data/gegl-cut/models"
+echo "not a model" > "$tmp/data/gegl-cut/models/taken.safetensors"
 
 timeout 100 "$console" -i -d -f --batch-interpreter plug-in-script-fu-eval \
   -b "$train_and_apply" -b "$failures" -b "(gimp-quit 0)" > "$tmp/log" 2>&1
@@ -89,7 +98,7 @@ if [ "$(grep -c "batch command executed successfully" "$tmp/log")" -ne 2 ]; then
   echo "FAIL: a batch command failed"
   fail=1
 fi
-for what in does-not-exist no-such-style.jpg no-such-recipe; do
+for what in does-not-exist no-such-style.jpg no-such-recipe "taken.safetensors”, which is not"; do
   if ! grep -q "$what" "$tmp/log"; then
     echo "FAIL: the error about $what was not reported"
     fail=1
@@ -98,6 +107,10 @@ done
 for f in "$model" "$tmp/trained.png" "$tmp/applied.png" "$tmp/unchanged.png"; do
   [ -f "$f" ] || { echo "FAIL: $f was not written"; fail=1; }
 done
+if [ "$(cat "$tmp/data/gegl-cut/models/taken.safetensors")" != "not a model" ]; then
+  echo "FAIL: taken.safetensors, not a model, was replaced"
+  fail=1
+fi
 [ $fail -eq 0 ] || exit 1
 
 # GIMP's drawable is 8-bit: the reference is rounded to 8 bits in the graph (by
