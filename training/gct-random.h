@@ -35,6 +35,10 @@ typedef struct
 
 /* Seeds rng for one stream of seed (any 64-bit number names a stream). */
 void gct_rng_init (GctRng *rng, guint64 seed, guint64 stream);
+/* FALSE for the all-zero state, the one xoshiro256** never leaves: every draw
+ * is 0 and rejection sampling never ends.  gct_rng_init never makes it; check
+ * a state read from a file. */
+gboolean gct_rng_state_valid (const GctRng *rng);
 
 guint64 gct_rng_next_u64 (GctRng *rng);
 /* The upper 32 bits of the next output. */

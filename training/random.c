@@ -29,10 +29,16 @@ gct_rng_init (GctRng *rng, guint64 seed, guint64 stream)
 
   for (int i = 0; i < 4; i++)
     rng->s[i] = splitmix64 (&k);
-  if (!(rng->s[0] | rng->s[1] | rng->s[2] | rng->s[3]))
-    rng->s[0] = 1; /* the one state xoshiro cannot leave */
+  if (!gct_rng_state_valid (rng))
+    rng->s[0] = 1;
   rng->spare = 0;
   rng->has_spare = FALSE;
+}
+
+gboolean
+gct_rng_state_valid (const GctRng *rng)
+{
+  return (rng->s[0] | rng->s[1] | rng->s[2] | rng->s[3]) != 0;
 }
 
 guint64

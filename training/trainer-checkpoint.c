@@ -6,6 +6,9 @@
 
 #include "gct-trainer-private.h"
 
+/* The random streams of trainer.rng, in order. */
+static const char *const rng_names[N_RNG] = { "crops", "patches", "noise" };
+
 char *
 gct_trainer_training_json (GctTrainer *t)
 {
@@ -163,6 +166,15 @@ gct_trainer_new_from_checkpoint (const char *path, const GctImage *content,
       memcpy (t->rng[i].s, o, 4 * sizeof (guint64));
       memcpy (&t->rng[i].spare, o + 4, sizeof (double));
       t->rng[i].has_spare = o[5] != 0;
+      if (!gct_rng_state_valid (&t->rng[i]))
+        {
+          g_set_error (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_CHECKPOINT,
+                       "%s: trainer.rng: the state of the %s random stream is all zero, "
+                       "which no run produces (the generator would only draw zeros); the "
+                       "checkpoint is damaged",
+                       path, rng_names[i]);
+          return NULL;
+        }
     }
   v = ckpt_tensor (st, "trainer.losses", GCP_DTYPE_F32, 2, (gint64[]){ -1, t->n_used },
                    error);

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "gct-sampling.h"
 #include "trainer-test-util.h"
 
@@ -225,6 +227,70 @@ test_cancel (void)
   g_assert_cmpint (gct_trainer_step_count (back), ==, 3);
 }
 
+/* A copy of the checkpoint at from, at to, with one random stream's state
+ * (crops 0, patches 1, noise 2) zeroed: the one state xoshiro256** never
+ * leaves, where rejection sampling draws zeros forever. */
+static void
+zero_stream (const char *from, const char *to, int stream)
+{
+  g_autoptr (GError) error = NULL;
+  char *data;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (from, &data, &len, &error));
+  g_autoptr (GBytes) bytes = g_bytes_new_take (data, len);
+  g_autoptr (GcpSafetensors) st = gcp_safetensors_parse (bytes, &error);
+  g_assert_no_error (error);
+  const GcpTensorView *v = gcp_safetensors_lookup (st, "trainer.rng");
+  g_assert_nonnull (v);
+  g_assert_true ((const char *)v->data >= data
+                 && (const char *)v->data + v->n_bytes <= data + len);
+  /* 6 words per stream: the 4 of the state, then the Box–Muller spare. */
+  memset (data + ((const char *)v->data - data) + stream * 6 * sizeof (guint64), 0,
+          4 * sizeof (guint64));
+  g_assert_true (g_file_set_contents (to, data, len, &error));
+}
+
+/* A checkpoint whose random stream is all zero is refused, naming the file
+ * and the stream.  Resumed, the crops stream would spin forever in
+ * gct_rng_below's rejection loop: the subprocess's timeout turns that hang
+ * into a failure. */
+static void
+test_zero_rng (void)
+{
+  static const char *const streams[] = { "crops", "patches", "noise" };
+  g_autofree char *ckpt = g_build_filename (tmpdir, "rng.ckpt.safetensors", NULL);
+  g_autoptr (GctTrainer) t = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  t = new_trainer ();
+  gct_trainer_set_checkpoint (t, ckpt, 2);
+  g_assert_true (gct_trainer_run (t, 2, &error));
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *bad
+          = g_strdup_printf ("%s/rng-%s.ckpt.safetensors", tmpdir, streams[i]);
+      zero_stream (ckpt, bad, i);
+      g_autoptr (GctTrainer) back
+          = gct_trainer_new_from_checkpoint (bad, content, style, NULL, 0, &error);
+      if (back)
+        gct_trainer_run (back, 3, NULL);
+      g_assert_null (back);
+      g_assert_error (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_CHECKPOINT);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, bad));
+      g_assert_nonnull (strstr (error->message, streams[i]));
+      g_clear_error (&error);
+      g_unlink (bad);
+    }
+}
+
 /* The StyleGAN2-lite D must come down to 4×4: 48-pixel crops are refused
  * before any plan is built. */
 static void
@@ -281,6 +347,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/nan", test_nan);
   g_test_add_func ("/trainer/cancel", test_cancel);
   g_test_add_func ("/trainer/unsupported", test_unsupported);
+  g_test_add_func ("/trainer/zero-rng", test_zero_rng);
   status = g_test_run ();
 
   g_free (reference);
