@@ -73,7 +73,12 @@ main (int argc, char **argv)
       recipe->precision = p->precision;
     }
   GctImage content = noise_image (286, 1), style = noise_image (286, 2);
-  g_autoptr (GctTrainer) t = gct_trainer_new (recipe, &content, &style, backend, &error);
+  g_autoptr (GctImageReader) content_reader
+      = gct_image_reader_new_for_image (&content, "content noise");
+  g_autoptr (GctImageReader) style_reader
+      = gct_image_reader_new_for_image (&style, "style noise");
+  g_autoptr (GctTrainer) t
+      = gct_trainer_new (recipe, content_reader, style_reader, backend, &error);
   g_autofree double *times = g_new (double, steps);
   gboolean ok = t != NULL;
   for (int i = 0; ok && i < warmup + steps; i++)

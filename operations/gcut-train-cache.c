@@ -85,23 +85,28 @@ gcut_train_result_save (GcutTrainResult *r, const char *path, GError **error)
                          NULL, r->F, error);
 }
 
-/* Row strips keep the digest's memory small on huge images. */
+/* Strips of at most a million pixels (a row in pieces when it is longer)
+ * keep the digest's memory at 16 MB whatever the image's size; the bytes
+ * digested are those of the whole image, row after row. */
 static void
 digest_pixels (GChecksum *sum, GeglBuffer *buffer)
 {
   const GeglRectangle *box = gegl_buffer_get_extent (buffer);
-  int rows = MAX (1, (1 << 20) / MAX (box->width, 1));
-  g_autofree float *strip = g_new (float, (gsize)box->width *rows * 4);
+  const int most = 1 << 20;
+  int rows = MAX (1, most / MAX (box->width, 1)), cols = MIN (box->width, most);
+  g_autofree float *strip = g_new (float, (gsize)rows *MAX (cols, 1) * 4);
 
   g_checksum_update (sum, (const guchar *)box, sizeof *box);
   for (int y = 0; y < box->height; y += rows)
-    {
-      GeglRectangle r = { box->x, box->y + y, box->width, MIN (rows, box->height - y) };
-      gegl_buffer_get (buffer, &r, 1.0, babl_format ("R'G'B'A float"), strip,
-                       GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-      g_checksum_update (sum, (const guchar *)strip,
-                         (gsize)r.width * r.height * 4 * sizeof (float));
-    }
+    for (int x = 0; x < box->width; x += cols)
+      {
+        GeglRectangle r = { box->x + x, box->y + y, MIN (cols, box->width - x),
+                            MIN (rows, box->height - y) };
+        gegl_buffer_get (buffer, &r, 1.0, babl_format ("R'G'B'A float"), strip,
+                         GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        g_checksum_update (sum, (const guchar *)strip,
+                           (gsize)r.width * r.height * 4 * sizeof (float));
+      }
 }
 
 char *

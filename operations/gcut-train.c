@@ -52,7 +52,6 @@ property_string (error, _("Error"), "")
 /* clang-format on */
 
 #include "gegl-op.h"
-#include <math.h>
 #include <gct-trainer.h>
 
 #include "gcut-train-cache.h"
@@ -70,37 +69,6 @@ get_required_for_output (GeglOperation *operation, const gchar *input_pad,
   const GeglRectangle *box
       = gegl_operation_source_get_bounding_box (operation, input_pad);
   return box ? *box : (GeglRectangle){ 0 };
-}
-
-static GctImage *
-read_image (GeglBuffer *buffer, GError **error)
-{
-  const GeglRectangle *box = gegl_buffer_get_extent (buffer);
-  GctImage *image;
-
-  if (box->width < 1 || box->height < 1)
-    {
-      g_set_error_literal (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
-                           _ ("The style image (aux input) is empty"));
-      return NULL;
-    }
-  image = g_new0 (GctImage, 1);
-  image->width = box->width;
-  image->height = box->height;
-  image->rgba = g_try_new (float, (gsize)box->width * box->height * 4);
-  if (!image->rgba)
-    {
-      gct_image_free (image);
-      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
-                   _ ("Not enough memory for a %d×%d image"), box->width, box->height);
-      return NULL;
-    }
-  gegl_buffer_get (buffer, box, 1.0, babl_format ("R'G'B'A float"), image->rgba,
-                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-  /* The same sanitizing as translation, so NaN never reaches the losses. */
-  for (gsize i = 0; i < (gsize)box->width * box->height * 4; i++)
-    image->rgba[i] = isnan (image->rgba[i]) ? 0.f : CLAMP (image->rgba[i], 0.f, 1.f);
-  return image;
 }
 
 typedef struct
@@ -129,13 +97,16 @@ train (GeglOperation *operation, GeglBuffer *input, GeglBuffer *aux, const char 
 {
   GeglProperties *o = GEGL_PROPERTIES (operation);
   g_autoptr (GcpRecipe) recipe = gcp_recipe_load (o->recipe, error);
-  g_autoptr (GctImage) content = NULL, style = NULL;
+  /* Read in strips by the trainer, which keeps what the recipe needs. */
+  g_autoptr (GctImageReader) content
+      = gct_image_reader_new_for_buffer (input, "the input (content image)");
+  g_autoptr (GctImageReader) style
+      = gct_image_reader_new_for_buffer (aux, "the aux input (style image)");
   g_autoptr (GctTrainer) trainer = NULL;
   Progress progress = { operation, NULL };
   gboolean ok;
 
-  if (!recipe || !(content = read_image (input, error))
-      || !(style = read_image (aux, error)))
+  if (!recipe)
     return NULL;
   if (o->steps > 0)
     gcp_recipe_set_steps (recipe, o->steps);

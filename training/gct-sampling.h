@@ -1,14 +1,17 @@
-/* gegl-cut training: crops from one in-memory image.
+/* gegl-cut training: crops from one image.
  *
- * A GctSampler holds one image (RGB; alpha is ignored) and cuts batches of
- * crops from it as NCHW float tensors in [-1, 1] (v ↦ 2v − 1, as the official
- * ToTensor + Normalize(0.5, 0.5)).  Two modes, after the official data code:
+ * A GctSampler holds one image (RGB; alpha is ignored, NaN read as 0, values
+ * clamped to [0, 1]) and cuts batches of crops from it as NCHW float tensors
+ * in [-1, 1] (v ↦ 2v − 1, as the official ToTensor + Normalize(0.5, 0.5)).
+ * Two modes, after the official data code:
  *
  * - GCT_SAMPLING_RESIZE_CROP, CUT's "resize_and_crop": the image is resized to
  *   load_size × load_size (aspect NOT kept, as torchvision's Resize([s, s])),
  *   then each crop is a uniform random crop_size² window (offsets as Python's
  *   randint, both ends included) and a horizontal flip with probability 1/2.
- *   The resize is done once, when the sampler is made.
+ *   The resize is done once, when the sampler is made, while the image is
+ *   read: whatever the image's size, the sampler holds its load_size² resize,
+ *   a strip of rows and a few rows of the resize.
  *
  * - GCT_SAMPLING_ZOOM_CROPS, SinCUT's "zoom_and_patch"
  *   (data/singleimage_dataset.py + base_dataset.py of the official code): per
@@ -24,33 +27,34 @@
  *   Small images: the max() above means an axis shorter than the crop is
  *   upscaled to exactly the crop size (stretching that axis only, like the
  *   official code); an image smaller than the crop is therefore upscaled first.
+ *   Each crop is resized from the image on its own, the same pixels as a
+ *   resize of the whole image would give, so the zoomed image is never made.
+ *   An image over GCT_SAMPLING_MAX_PIXELS is first reduced to fit (bicubic,
+ *   aspect kept) as it is read: the sampler holds at most that many pixels.
  *
- * Resizing follows Pillow's Image.resize (Resample.c), which is what the
- * official code runs: separable, horizontal pass then vertical, bicubic with
- * a = −0.5 (support 2) or bilinear (triangle, support 1), and when shrinking
- * the kernel is stretched by the scale factor (antialiasing), weights
- * normalized per output pixel, each pass clamped to [0, 1].  Unlike Pillow we
- * keep floats between and after the passes instead of rounding to 8 bits, so
- * results differ from Pillow's by its rounding: tests/training/test-sampling
- * checks at most 2/255 per channel and a mean under 0.4/255 on
- * data/samples/forest.jpg (as Pillow decodes it), shrinking and enlarging.
+ * Resizing follows Pillow's Image.resize (gct-resample.h), which is what the
+ * official code runs.
  *
  * Everything is deterministic for the state of the GctRng passed in (use the
  * GCT_STREAM_CROPS stream).
  */
 #pragma once
 
-#include "image-io.h"
-#include "gct-random.h"
 #include <gcp/gcp-recipe.h>
+
+#include "gct-random.h"
+#include "gct-resample.h"
+#include "image-io.h"
 
 G_BEGIN_DECLS
 
-typedef enum
-{
-  GCT_FILTER_BILINEAR,
-  GCT_FILTER_BICUBIC,
-} GctFilter;
+/* zoom_crops: the most pixels of an image the sampler keeps, 16.8 million
+ * (4096² in a square): 200 MB as float RGB for each of the two images.  A
+ * 12-megapixel camera photo trains unchanged.  Crops see little of an image
+ * that large (a 64-pixel crop at zoom 1/3 covers 0.2% of it), so a larger
+ * one would cost memory, 12 bytes a pixel, for detail the crops rarely
+ * reach. */
+#define GCT_SAMPLING_MAX_PIXELS (1 << 24)
 
 typedef enum
 {
@@ -67,17 +71,15 @@ typedef struct
   gboolean flip;             /* random horizontal flips */
 } GctSamplingConfig;
 
-/* Resizes an interleaved image of `channels` floats per pixel (rows top to
- * bottom) from sw × sh to dw × dh like Pillow's resize, see above. */
-void gct_resample (const float *src, int sw, int sh, int channels, float *dst, int dw,
-                   int dh, GctFilter filter);
-
 typedef struct _GctSampler GctSampler;
 
-/* Keeps a copy of the image's RGB.  Fails (GCT_SAMPLING_ERROR) on an empty
- * image or an impossible configuration. */
-GctSampler *gct_sampler_new (const GctImage *image, const GctSamplingConfig *config,
-                             GError **error);
+/* Reads the image once, keeping what the mode needs (see above).  digest, when
+ * not NULL, receives the image's R'G'B'A float rows, top to bottom.  Fails
+ * with GCT_SAMPLING_ERROR on an empty image or an impossible configuration,
+ * with the reader's error, or with GCUT_ERROR_OUT_OF_MEMORY; the message names
+ * the image and its size. */
+GctSampler *gct_sampler_new (GctImageReader *image, const GctSamplingConfig *config,
+                             GChecksum *digest, GError **error);
 void gct_sampler_free (GctSampler *sampler);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GctSampler, gct_sampler_free)
 

@@ -88,18 +88,20 @@ typedef gboolean (*GctProgressFunc) (const GctProgress *progress, gpointer user_
 typedef struct _GctTrainer GctTrainer;
 
 /* A fresh run (step 0) of recipe (copied) on the two images, on backend (NULL:
- * the CPU).  The networks are initialized from recipe->seed.  Fails with
- * GCT_TRAINER_ERROR_UNSUPPORTED for a crop the StyleGAN2-lite D cannot take,
- * with the sampler's error for impossible crops, and with the engine's error
- * when a plan cannot be built. */
-GctTrainer *gct_trainer_new (const GcpRecipe *recipe, const GctImage *content,
-                             const GctImage *style, GcutBackend *backend, GError **error);
+ * the CPU).  The images are read here, once, keeping only what the recipe's
+ * sampling needs (gct-sampling.h).  The networks are initialized from
+ * recipe->seed.  Fails with GCT_TRAINER_ERROR_UNSUPPORTED for a crop the
+ * StyleGAN2-lite D cannot take, with the sampler's error for impossible crops
+ * or an image it cannot hold, and with the engine's error when a plan cannot
+ * be built. */
+GctTrainer *gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content,
+                             GctImageReader *style, GcutBackend *backend, GError **error);
 /* Continues the run saved in a checkpoint: its recipe (total steps overridden
  * by steps when steps > 0, the decay keeping its share of them), networks,
  * optimizer states, step, random streams and loss history.  A path without a
  * '/' is a file in the current folder. */
-GctTrainer *gct_trainer_new_from_checkpoint (const char *path, const GctImage *content,
-                                             const GctImage *style, GcutBackend *backend,
+GctTrainer *gct_trainer_new_from_checkpoint (const char *path, GctImageReader *content,
+                                             GctImageReader *style, GcutBackend *backend,
                                              gint64 steps, GError **error);
 void gct_trainer_free (GctTrainer *trainer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GctTrainer, gct_trainer_free)

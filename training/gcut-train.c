@@ -241,7 +241,7 @@ main (int argc, char **argv)
           { NULL } };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("");
   g_autoptr (GError) error = NULL;
-  g_autoptr (GctImage) content = NULL, style = NULL;
+  g_autoptr (GctImageReader) content = NULL, style = NULL;
   g_autoptr (GcpRecipe) recipe = NULL;
   g_autoptr (GctTrainer) trainer = NULL;
   g_autofree char *reason = NULL, *ckpt = NULL, *curve = NULL;
@@ -307,9 +307,11 @@ main (int argc, char **argv)
   gcut_backend_set_threads (backend, threads);
 
   gegl_init (NULL, NULL);
-  content = gct_image_load (content_path, &error);
+  /* Only the headers here: the trainer reads the pixels, keeping what the
+   * recipe needs. */
+  content = gct_image_reader_open (content_path, &error);
   if (content)
-    style = gct_image_load (style_path, &error);
+    style = gct_image_reader_open (style_path, &error);
   if (!content || !style)
     {
       g_printerr ("gcut-train: %s\n", error->message);
@@ -403,8 +405,8 @@ main (int argc, char **argv)
 out:
   the_trainer = NULL;
   g_clear_pointer (&trainer, gct_trainer_free);
-  g_clear_pointer (&content, gct_image_free);
-  g_clear_pointer (&style, gct_image_free);
+  g_clear_pointer (&content, gct_image_reader_free);
+  g_clear_pointer (&style, gct_image_reader_free);
   g_clear_pointer (&inputs, gct_file_set_free);
   g_free (stem);
   gegl_exit ();

@@ -22,13 +22,96 @@ gct_image_free (GctImage *image)
   g_free (image);
 }
 
-GctImage *
-gct_image_load (const char *path, GError **error)
+/* ---- readers ---- */
+
+struct _GctImageReader
+{
+  int width, height;
+  char *name;
+  GctReadRows read;
+  gpointer data;
+  GDestroyNotify destroy;
+};
+
+GctImageReader *
+gct_image_reader_new (int width, int height, const char *name, GctReadRows read,
+                      gpointer data, GDestroyNotify destroy)
+{
+  GctImageReader *r = g_new0 (GctImageReader, 1);
+  *r = (GctImageReader){ width, height, g_strdup (name), read, data, destroy };
+  return r;
+}
+
+void
+gct_image_reader_free (GctImageReader *r)
+{
+  if (!r)
+    return;
+  if (r->destroy)
+    r->destroy (r->data);
+  g_free (r->name);
+  g_free (r);
+}
+
+int
+gct_image_reader_width (const GctImageReader *r)
+{
+  return r->width;
+}
+
+int
+gct_image_reader_height (const GctImageReader *r)
+{
+  return r->height;
+}
+
+const char *
+gct_image_reader_name (const GctImageReader *r)
+{
+  return r->name;
+}
+
+gboolean
+gct_image_reader_read (GctImageReader *r, int y, int n_rows, float *rgba, GError **error)
+{
+  g_return_val_if_fail (y >= 0 && n_rows >= 0 && y + n_rows <= r->height, FALSE);
+  return r->read (r->data, y, n_rows, rgba, error);
+}
+
+/* A file: its gegl:load node, which decodes the file on the first read and
+ * keeps the result in GEGL's tile cache (spilled to GEGL's swap). */
+typedef struct
+{
+  GeglNode *graph, *load;
+  GeglRectangle box;
+} FileSource;
+
+static void
+file_source_free (gpointer data)
+{
+  FileSource *f = data;
+  g_object_unref (f->graph);
+  g_free (f);
+}
+
+static gboolean
+read_file (gpointer data, int y, int n_rows, float *rgba, GError **error)
+{
+  FileSource *f = data;
+  GeglRectangle rows = { f->box.x, f->box.y + y, f->box.width, n_rows };
+
+  gegl_node_blit (f->load, 1.0, &rows, babl_format ("R'G'B'A float"), rgba,
+                  GEGL_AUTO_ROWSTRIDE, GEGL_BLIT_DEFAULT);
+  return TRUE;
+}
+
+GctImageReader *
+gct_image_reader_open (const char *path, GError **error)
 {
   g_autoptr (GeglNode) graph = NULL;
+  FileSource *f;
   GeglNode *load;
   GeglRectangle box;
-  GctImage *image;
 
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
     {
@@ -46,6 +129,7 @@ gct_image_load (const char *path, GError **error)
     }
   graph = gegl_node_new ();
   load = gegl_node_new_child (graph, "operation", "gegl:load", "path", path, NULL);
+  /* The loaders read the size from the header, decoding nothing. */
   box = gegl_node_get_bounding_box (load);
   if (box.width <= 0 || box.height <= 0)
     {
@@ -53,26 +137,80 @@ gct_image_load (const char *path, GError **error)
                    "%s: GEGL could not read this file as an image", path);
       return NULL;
     }
-  if ((gint64)box.width * box.height > G_MAXINT32 / 4)
+  if ((gint64)box.width * box.height > GCT_IMAGE_MAX_PIXELS)
     {
       g_set_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
-                   "%s: %d×%d pixels is too large", path, box.width, box.height);
+                   "%s: %d×%d pixels is too large (gegl-cut reads at most %d "
+                   "megapixels)",
+                   path, box.width, box.height, GCT_IMAGE_MAX_PIXELS >> 20);
       return NULL;
     }
+  f = g_new0 (FileSource, 1);
+  *f = (FileSource){ g_steal_pointer (&graph), load, box };
+  return gct_image_reader_new (box.width, box.height, path, read_file, f,
+                               file_source_free);
+}
+
+static gboolean
+read_image (gpointer data, int y, int n_rows, float *rgba, GError **error)
+{
+  const GctImage *image = data;
+  memcpy (rgba, image->rgba + (gsize)y * image->width * 4,
+          (gsize)n_rows * image->width * 4 * sizeof (float));
+  return TRUE;
+}
+
+GctImageReader *
+gct_image_reader_new_for_image (const GctImage *image, const char *name)
+{
+  return gct_image_reader_new (image->width, image->height, name, read_image,
+                               (gpointer)image, NULL);
+}
+
+static gboolean
+read_buffer (gpointer data, int y, int n_rows, float *rgba, GError **error)
+{
+  GeglBuffer *buffer = data;
+  const GeglRectangle *box = gegl_buffer_get_extent (buffer);
+  GeglRectangle rows = { box->x, box->y + y, box->width, n_rows };
+
+  gegl_buffer_get (buffer, &rows, 1.0, babl_format ("R'G'B'A float"), rgba,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  return TRUE;
+}
+
+GctImageReader *
+gct_image_reader_new_for_buffer (GeglBuffer *buffer, const char *name)
+{
+  const GeglRectangle *box = gegl_buffer_get_extent (buffer);
+  return gct_image_reader_new (box->width, box->height, name, read_buffer,
+                               g_object_ref (buffer), g_object_unref);
+}
+
+/* ---- whole images ---- */
+
+GctImage *
+gct_image_load (const char *path, GError **error)
+{
+  g_autoptr (GctImageReader) reader = gct_image_reader_open (path, error);
+  g_autoptr (GctImage) image = NULL;
+
+  if (!reader)
+    return NULL;
   image = g_new0 (GctImage, 1);
-  image->width = box.width;
-  image->height = box.height;
-  image->rgba = g_try_new (float, (gsize)box.width *box.height * 4);
+  image->width = reader->width;
+  image->height = reader->height;
+  image->rgba = g_try_new (float, (gsize)image->width * image->height * 4);
   if (!image->rgba)
     {
-      gct_image_free (image);
       g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
-                   "%s: not enough memory for %d×%d pixels", path, box.width, box.height);
+                   "%s: not enough memory for %d×%d pixels", path, image->width,
+                   image->height);
       return NULL;
     }
-  gegl_node_blit (load, 1.0, &box, babl_format ("R'G'B'A float"), image->rgba,
-                  GEGL_AUTO_ROWSTRIDE, GEGL_BLIT_DEFAULT);
-  return image;
+  if (!gct_image_reader_read (reader, 0, image->height, image->rgba, error))
+    return NULL;
+  return g_steal_pointer (&image);
 }
 
 const char *

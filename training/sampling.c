@@ -1,131 +1,13 @@
-/* Crops from one in-memory image: CUT's resize_and_crop and SinCUT's
- * zoom_and_patch, with Pillow-compatible resampling.  See gct-sampling.h. */
+/* Crops from one image: CUT's resize_and_crop and SinCUT's zoom_and_patch,
+ * with Pillow-compatible resampling.  See gct-sampling.h. */
 #include <math.h>
 #include <string.h>
+
+#include <gcut/gcut-error.h>
+
 #include "gct-sampling.h"
 
 G_DEFINE_QUARK (gct - sampling - error - quark, gct_sampling_error)
-
-/* ---- resampling (the algorithm of Pillow's Resample.c, in float) ---- */
-
-static double
-bicubic (double x)
-{
-  const double a = -0.5;
-  if (x < 0)
-    x = -x;
-  if (x < 1)
-    return ((a + 2) * x - (a + 3)) * x * x + 1;
-  if (x < 2)
-    return (((x - 5) * x + 8) * x - 4) * a;
-  return 0;
-}
-
-static double
-triangle (double x)
-{
-  if (x < 0)
-    x = -x;
-  return x < 1 ? 1 - x : 0;
-}
-
-/* Per output index: the first input index, the number of taps, and ksize
- * normalized weights. */
-static int
-precompute (int in_size, int out_size, GctFilter filter, int **bounds_out,
-            double **weights_out)
-{
-  double (*f) (double) = filter == GCT_FILTER_BICUBIC ? bicubic : triangle;
-  double support = filter == GCT_FILTER_BICUBIC ? 2.0 : 1.0;
-  double scale = (double)in_size / out_size, filterscale = scale < 1 ? 1 : scale;
-  int ksize;
-  int *bounds;
-  double *w;
-
-  support *= filterscale;
-  ksize = (int)ceil (support) * 2 + 1;
-  bounds = g_new (int, 2 * out_size);
-  w = g_new0 (double, (gsize)ksize *out_size);
-  for (int xx = 0; xx < out_size; xx++)
-    {
-      double center = (xx + 0.5) * scale, ss = 1.0 / filterscale, ww = 0;
-      int xmin = (int)(center - support + 0.5), xmax;
-      double *k = w + (gsize)xx * ksize;
-
-      if (xmin < 0)
-        xmin = 0;
-      xmax = (int)(center + support + 0.5);
-      if (xmax > in_size)
-        xmax = in_size;
-      xmax -= xmin;
-      for (int x = 0; x < xmax; x++)
-        {
-          k[x] = f ((x + xmin - center + 0.5) * ss);
-          ww += k[x];
-        }
-      if (ww != 0)
-        for (int x = 0; x < xmax; x++)
-          k[x] /= ww;
-      bounds[2 * xx] = xmin;
-      bounds[2 * xx + 1] = xmax;
-    }
-  *bounds_out = bounds;
-  *weights_out = w;
-  return ksize;
-}
-
-static inline float
-clamp01 (double v)
-{
-  return v < 0 ? 0.0f : v > 1 ? 1.0f : (float)v;
-}
-
-void
-gct_resample (const float *src, int sw, int sh, int channels, float *dst, int dw, int dh,
-              GctFilter filter)
-{
-  int *hb, *vb;
-  double *hw, *vw;
-  int hk = precompute (sw, dw, filter, &hb, &hw);
-  int vk = precompute (sh, dh, filter, &vb, &vw);
-  float *tmp = g_new (float, (gsize)dw *sh *channels);
-  const int c = channels;
-
-  /* Horizontal pass: sh rows of dw pixels. */
-#pragma omp parallel for schedule(static)
-  for (int y = 0; y < sh; y++)
-    for (int xx = 0; xx < dw; xx++)
-      {
-        const double *k = hw + (gsize)xx * hk;
-        const float *row = src + ((gsize)y * sw + hb[2 * xx]) * c;
-        for (int ch = 0; ch < c; ch++)
-          {
-            double s = 0;
-            for (int x = 0; x < hb[2 * xx + 1]; x++)
-              s += k[x] * row[(gsize)x * c + ch];
-            tmp[((gsize)y * dw + xx) * c + ch] = clamp01 (s);
-          }
-      }
-      /* Vertical pass. */
-#pragma omp parallel for schedule(static)
-  for (int yy = 0; yy < dh; yy++)
-    {
-      const double *k = vw + (gsize)yy * vk;
-      for (int xx = 0; xx < dw; xx++)
-        for (int ch = 0; ch < c; ch++)
-          {
-            double s = 0;
-            for (int y = 0; y < vb[2 * yy + 1]; y++)
-              s += k[y] * tmp[((gsize)(vb[2 * yy] + y) * dw + xx) * c + ch];
-            dst[((gsize)yy * dw + xx) * c + ch] = clamp01 (s);
-          }
-    }
-  g_free (tmp);
-  g_free (hb);
-  g_free (vb);
-  g_free (hw);
-  g_free (vw);
-}
 
 /* ---- the sampler ---- */
 
@@ -146,8 +28,11 @@ struct _GctSampler
 {
   GctSamplingConfig config;
   int width, height; /* of rgb */
-  float *rgb;        /* the image (zoom_crops) or its load_size² resize */
-  float *zoomed;     /* zoom_crops: room for the largest zoomed image */
+  /* resize_crop: the load_size² resize; zoom_crops: the image, reduced to
+   * GCT_SAMPLING_MAX_PIXELS */
+  float *rgb;
+  GctResampleWindow *window; /* zoom_crops: one crop of the zoomed image */
+  float *crop;               /* zoom_crops: room for that crop */
   guint32 *cells, *scratch;
   gsize n_cells_max;
 };
@@ -158,7 +43,8 @@ gct_sampler_free (GctSampler *sampler)
   if (!sampler)
     return;
   g_free (sampler->rgb);
-  g_free (sampler->zoomed);
+  gct_resample_window_free (sampler->window);
+  g_free (sampler->crop);
   g_free (sampler->cells);
   g_free (sampler->scratch);
   g_free (sampler);
@@ -179,17 +65,119 @@ zoomed_size (const GctSampler *s, double z, int size, int *out)
   *out = round_half_even (v);
 }
 
+static gboolean
+no_memory (GError **error, const char *what)
+{
+  g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY, "not enough memory for %s",
+               what);
+  return FALSE;
+}
+
+/* RGB in [0, 1] of n R'G'B'A pixels; NaN becomes 0, as in translation. */
+static void
+to_rgb (const float *rgba, gsize n, float *rgb)
+{
+  for (gsize i = 0; i < n; i++)
+    for (int ch = 0; ch < 3; ch++)
+      {
+        float v = rgba[i * 4 + ch];
+        rgb[i * 3 + ch] = isnan (v) ? 0.0f : CLAMP (v, 0.0f, 1.0f);
+      }
+}
+
+/* Reads image into rgb, dw × dh pixels: as it is when that is its size, else
+ * resized (bicubic) as it is read, a strip of rows at a time, so that only
+ * the strip and the resize's few rows are held besides rgb.  digest, when
+ * not NULL, receives the image's R'G'B'A float rows. */
+static gboolean
+read_rgb (GctImageReader *image, int dw, int dh, GChecksum *digest, float *rgb,
+          GError **error)
+{
+  const int w = gct_image_reader_width (image), h = gct_image_reader_height (image);
+  /* About 4 MB of R'G'B'A float per strip. */
+  const int rows = MAX (1, (1 << 20) / w);
+  const gboolean same = dw == w && dh == h;
+  g_autoptr (GctResampler) resize = NULL;
+  const gsize strip_pixels = (gsize)rows * w;
+  g_autofree float *strip = g_try_new (float, strip_pixels * 4);
+  g_autofree float *strip_rgb = same ? NULL : g_try_new (float, strip_pixels * 3);
+
+  if (!strip || (!same && !strip_rgb))
+    return no_memory (error, "a strip of its rows");
+  if (!same && !(resize = gct_resampler_new (w, h, dw, dh, 3, GCT_FILTER_BICUBIC, error)))
+    return FALSE;
+  for (int y = 0; y < h; y += rows)
+    {
+      int n = MIN (rows, h - y);
+      if (!gct_image_reader_read (image, y, n, strip, error))
+        return FALSE;
+      if (digest)
+        g_checksum_update (digest, (const guchar *)strip,
+                           (gsize)n * w * 4 * sizeof (float));
+      if (same)
+        to_rgb (strip, (gsize)n * w, rgb + (gsize)y * w * 3);
+      else
+        {
+          to_rgb (strip, (gsize)n * w, strip_rgb);
+          gct_resampler_push (resize, strip_rgb, n, rgb);
+        }
+    }
+  return TRUE;
+}
+
+/* zoom_crops: the size the image is sampled at, at most
+ * GCT_SAMPLING_MAX_PIXELS with its aspect kept. */
+static void
+working_size (int w, int h, int *ww, int *wh)
+{
+  double f = sqrt ((double)GCT_SAMPLING_MAX_PIXELS / ((double)w * h));
+  *ww = f < 1 ? MAX (1, (int)(w * f)) : w;
+  *wh = f < 1 ? MAX (1, (int)(h * f)) : h;
+}
+
+/* zoom_crops: room for one crop of any zoom, and for the grid's cells. */
+static gboolean
+zoom_setup (GctSampler *s, GError **error)
+{
+  const GctSamplingConfig *c = &s->config;
+  int wmin, hmin, wmax, hmax;
+
+  zoomed_size (s, c->zoom_min, s->width, &wmin);
+  zoomed_size (s, c->zoom_min, s->height, &hmin);
+  zoomed_size (s, c->zoom_max, s->width, &wmax);
+  zoomed_size (s, c->zoom_max, s->height, &hmax);
+  s->window = gct_resample_window_new (s->width, s->height, wmin, hmin, c->crop_size,
+                                       c->crop_size, 3, GCT_FILTER_BILINEAR, error);
+  if (!s->window)
+    return FALSE;
+  s->n_cells_max = (gsize)((wmax + 1) / c->crop_size) * ((hmax + 1) / c->crop_size);
+  if (s->n_cells_max > G_MAXINT32)
+    {
+      g_set_error (error, GCT_SAMPLING_ERROR, 0,
+                   "zoomed to %d×%d, the image holds too many %d-pixel crops", wmax, hmax,
+                   c->crop_size);
+      return FALSE;
+    }
+  s->crop = g_try_new (float, (gsize)c->crop_size * c->crop_size * 3);
+  s->cells = g_try_new (guint32, s->n_cells_max + 1);
+  s->scratch = g_try_new (guint32, s->n_cells_max + 1);
+  if (!s->crop || !s->cells || !s->scratch)
+    return no_memory (error, "the grid of crops");
+  return TRUE;
+}
+
 GctSampler *
-gct_sampler_new (const GctImage *image, const GctSamplingConfig *config, GError **error)
+gct_sampler_new (GctImageReader *image, const GctSamplingConfig *config,
+                 GChecksum *digest, GError **error)
 {
   const GctSamplingConfig *c = config;
   g_autoptr (GctSampler) s = NULL;
-  g_autofree float *rgb = NULL;
-  gsize n;
+  int w = gct_image_reader_width (image), h = gct_image_reader_height (image);
 
-  if (!image || image->width < 1 || image->height < 1 || !image->rgba)
+  if (w < 1 || h < 1)
     {
-      g_set_error (error, GCT_SAMPLING_ERROR, 0, "the image is empty");
+      g_set_error (error, GCT_SAMPLING_ERROR, 0, "%s: the image is empty",
+                   gct_image_reader_name (image));
       return NULL;
     }
   if (c->crop_size < 1 || c->crop_size > 16384)
@@ -222,33 +210,19 @@ gct_sampler_new (const GctImage *image, const GctSamplingConfig *config, GError 
 
   s = g_new0 (GctSampler, 1);
   s->config = *c;
-  n = (gsize)image->width * image->height;
-  rgb = g_new (float, n * 3);
-  for (gsize i = 0; i < n; i++)
-    for (int ch = 0; ch < 3; ch++)
-      rgb[i * 3 + ch] = CLAMP (image->rgba[i * 4 + ch], 0.0f, 1.0f);
-
   if (c->mode == GCT_SAMPLING_RESIZE_CROP)
-    {
-      s->width = s->height = c->load_size;
-      s->rgb = g_new (float, (gsize)c->load_size * c->load_size * 3);
-      gct_resample (rgb, image->width, image->height, 3, s->rgb, c->load_size,
-                    c->load_size, GCT_FILTER_BICUBIC);
-    }
+    s->width = s->height = c->load_size;
   else
+    working_size (w, h, &s->width, &s->height);
+  s->rgb = g_try_new (float, (gsize)s->width * s->height * 3);
+  if (!s->rgb)
+    no_memory (error, "its working copy");
+  if (!s->rgb || !read_rgb (image, s->width, s->height, digest, s->rgb, error)
+      || (c->mode == GCT_SAMPLING_ZOOM_CROPS && !zoom_setup (s, error)))
     {
-      int wmax, hmax;
-      s->width = image->width;
-      s->height = image->height;
-      s->rgb = g_steal_pointer (&rgb);
-      zoomed_size (s, c->zoom_max, s->width, &wmax);
-      zoomed_size (s, c->zoom_max, s->height, &hmax);
-      wmax += 1;
-      hmax += 1;
-      s->zoomed = g_new (float, (gsize)wmax *hmax * 3);
-      s->n_cells_max = (gsize)(wmax / c->crop_size) * (hmax / c->crop_size);
-      s->cells = g_new (guint32, s->n_cells_max + 1);
-      s->scratch = g_new (guint32, s->n_cells_max + 1);
+      g_prefix_error (error, "%s, %d×%d pixels, sampled at %d×%d: ",
+                      gct_image_reader_name (image), w, h, s->width, s->height);
+      return NULL;
     }
   return g_steal_pointer (&s);
 }
@@ -288,14 +262,14 @@ gct_sampler_sample (GctSampler *s, GctRng *rng, int n, float *out)
       return;
     }
 
-  /* zoom_crops: one zoom per batch, one grid cell per crop. */
+  /* zoom_crops: one zoom per batch, one grid cell per crop, each crop
+   * resized from the image on its own (the zoomed image is never made). */
   double zx = gct_rng_uniform (rng, s->config.zoom_min, s->config.zoom_max);
   double zy = gct_rng_uniform (rng, s->config.zoom_min, s->config.zoom_max);
   int zw, zh, nw, nh, n_cells, next = 0;
 
   zoomed_size (s, zx, s->width, &zw);
   zoomed_size (s, zy, s->height, &zh);
-  gct_resample (s->rgb, s->width, s->height, 3, s->zoomed, zw, zh, GCT_FILTER_BILINEAR);
   nw = zw / crop;
   nh = zh / crop;
   n_cells = nw * nh;
@@ -315,6 +289,8 @@ gct_sampler_sample (GctSampler *s, GctRng *rng, int n, float *out)
       ix = index / nh;
       iy = index % nh;
       flip = s->config.flip && gct_rng_coin (rng);
-      put_crop (s->zoomed, zw, x0 + ix * crop, y0 + iy * crop, crop, flip, out + b * per);
+      gct_resample_window_run (s->window, s->rgb, zw, zh, x0 + ix * crop, y0 + iy * crop,
+                               s->crop);
+      put_crop (s->crop, crop, 0, 0, crop, flip, out + b * per);
     }
 }

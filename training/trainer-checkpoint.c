@@ -99,8 +99,8 @@ ckpt_tensor (const GcpSafetensors *st, const char *name, GcpDType dtype, int n_d
 }
 
 GctTrainer *
-gct_trainer_new_from_checkpoint (const char *path, const GctImage *content,
-                                 const GctImage *style, GcutBackend *backend,
+gct_trainer_new_from_checkpoint (const char *path, GctImageReader *content,
+                                 GctImageReader *style, GcutBackend *backend,
                                  gint64 steps, GError **error)
 {
   /* A checkpoint is a file even without a '/' (not an installed model name). */

@@ -56,12 +56,21 @@ gct_trainer_free (GctTrainer *t)
 
 /* ---- making a trainer ---- */
 
-static char *
-image_sha (const GctImage *image)
+/* The sampler of one image, and the image's size and checksum for the
+ * training record. */
+static GctSampler *
+image_sampler (GctImageReader *image, const GctSamplingConfig *config, GctImage *info,
+               char **sha, GError **error)
 {
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)image->rgba,
-                                      (gsize)image->width * image->height * 4
-                                          * sizeof (float));
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  GctSampler *s = gct_sampler_new (image, config, sum, error);
+
+  if (!s)
+    return NULL;
+  *info = (GctImage){ gct_image_reader_width (image), gct_image_reader_height (image),
+                      NULL };
+  *sha = g_strdup (g_checksum_get_string (sum));
+  return s;
 }
 
 /* D of the recipe's kind.  The StyleGAN2-lite D is sized as the official
@@ -103,11 +112,12 @@ init_network (GcutNetwork *net, guint64 seed)
 }
 
 GctTrainer *
-gct_trainer_new (const GcpRecipe *recipe, const GctImage *content, const GctImage *style,
+gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReader *style,
                  GcutBackend *backend, GError **error)
 {
   g_autoptr (GctTrainer) t = g_new0 (GctTrainer, 1);
   const GcpRecipe *r;
+  GctSamplingConfig sc;
   GctRng init;
   int taps_c[NT];
 
@@ -121,24 +131,10 @@ gct_trainer_new (const GcpRecipe *recipe, const GctImage *content, const GctImag
   t->crop = r->sampling.crop_size;
   t->ckpt_step = -1;
 
-  GctSamplingConfig sc
-      = { .mode = r->sampling.mode == GCP_SAMPLING_ZOOM_CROPS ? GCT_SAMPLING_ZOOM_CROPS
-                                                              : GCT_SAMPLING_RESIZE_CROP,
-          .load_size = r->sampling.load_size,
-          .crop_size = r->sampling.crop_size,
-          .zoom_min = r->sampling.zoom_min,
-          .zoom_max = r->sampling.zoom_max,
-          .flip = r->sampling.flip };
-  t->sx = gct_sampler_new (content, &sc, error);
-  if (!t->sx)
+  gct_sampling_config_from_recipe (r, &sc);
+  if (!(t->sx = image_sampler (content, &sc, &t->content_info, &t->content_sha, error))
+      || !(t->sy = image_sampler (style, &sc, &t->style_info, &t->style_sha, error)))
     return NULL;
-  t->sy = gct_sampler_new (style, &sc, error);
-  if (!t->sy)
-    return NULL;
-  t->content_info = (GctImage){ content->width, content->height, NULL };
-  t->style_info = (GctImage){ style->width, style->height, NULL };
-  t->content_sha = image_sha (content);
-  t->style_sha = image_sha (style);
 
   t->G = gcp_generator_new (&r->generator, error);
   if (!t->G || !(t->D = discriminator_new (r, error)))

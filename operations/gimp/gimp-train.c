@@ -200,7 +200,15 @@ load_recipe (const GcutTrainValues *values, GError **error)
   return g_steal_pointer (&recipe);
 }
 
-static GctImage *
+/* A drawable's pixels, for the trainer to read in strips. */
+static GctImageReader *
+drawable_reader (gint32 drawable, const char *name)
+{
+  g_autoptr (GeglBuffer) buffer = gimp_drawable_get_buffer (drawable);
+  return gct_image_reader_new_for_buffer (buffer, name);
+}
+
+static GctImageReader *
 load_style (const GcutTrainValues *values, GError **error)
 {
   if (values->style_drawable != -1)
@@ -213,7 +221,7 @@ load_style (const GcutTrainValues *values, GError **error)
                        values->style_drawable);
           return NULL;
         }
-      return read_drawable (values->style_drawable, 1.0);
+      return drawable_reader (values->style_drawable, "the style layer");
     }
   if (!*values->style_file)
     {
@@ -221,7 +229,7 @@ load_style (const GcutTrainValues *values, GError **error)
                            _ ("Choose a style image: a layer or an image file"));
       return NULL;
     }
-  return gct_image_load (values->style_file, error);
+  return gct_image_reader_open (values->style_file, error);
 }
 
 char *
@@ -229,7 +237,8 @@ gcut_train (gint32 drawable, const GcutTrainValues *values, gboolean interactive
             GError **error)
 {
   g_autoptr (GcpRecipe) recipe = NULL;
-  g_autoptr (GctImage) content = NULL, style = NULL, thumb = NULL;
+  g_autoptr (GctImageReader) content = NULL, style = NULL;
+  g_autoptr (GctImage) thumb = NULL;
   g_autoptr (GctTrainer) trainer = NULL;
   g_autofree char *folder = NULL, *file = NULL, *path = NULL;
   TrainRun run = { 0 };
@@ -260,7 +269,7 @@ gcut_train (gint32 drawable, const GcutTrainValues *values, gboolean interactive
   style = load_style (values, error);
   if (!style)
     return NULL;
-  content = read_drawable (drawable, 1.0);
+  content = drawable_reader (drawable, "the image");
   backend = gcut_backend_get ("auto", NULL, error);
   if (!backend)
     return NULL;
@@ -276,8 +285,9 @@ gcut_train (gint32 drawable, const GcutTrainValues *values, gboolean interactive
   g_mutex_init (&run.lock);
   if (interactive)
     {
-      double scale
-          = MIN (1.0, (double)THUMB_SIZE / MAX (content->width, content->height));
+      double scale = MIN (1.0, (double)THUMB_SIZE
+                                   / MAX (gct_image_reader_width (content),
+                                          gct_image_reader_height (content)));
       thumb = read_drawable (drawable, scale);
       run.thumb_content = thumb;
       run.snapshot_every = MAX (1, gct_trainer_total_steps (trainer) / 40);

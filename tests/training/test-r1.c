@@ -72,8 +72,7 @@ r1_grad (GcutNetwork *D, const float *x, int batch, int size, double gamma, doub
          double scale, float *grad)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GctR1) r1
-      = gct_r1_new (D, gcut_backend_cpu (), batch, size, eps, &error);
+  g_autoptr (GctR1) r1 = gct_r1_new (D, gcut_backend_cpu (), batch, size, eps, &error);
   gsize n;
   float *grads = gcut_network_grads (D, &n);
   double value;
@@ -177,9 +176,9 @@ static void
 test_trainer (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GctImage) content = gct_image_load (GCT_TEST_CONTENT, &error);
+  g_autoptr (GctImageReader) content = gct_image_reader_open (GCT_TEST_CONTENT, &error);
   g_assert_no_error (error);
-  g_autoptr (GctImage) style = gct_image_load (GCT_TEST_STYLE, &error);
+  g_autoptr (GctImageReader) style = gct_image_reader_open (GCT_TEST_STYLE, &error);
   g_assert_no_error (error);
   g_autoptr (GcpRecipe) r = r1_recipe (1.0, 2, 6);
   g_autoptr (GctTrainer) t = gct_trainer_new (r, content, style, NULL, &error);

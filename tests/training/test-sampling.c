@@ -2,6 +2,8 @@
  * SinCUT's zoom_and_patch, determinism. */
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
+
 #include <glib/gstdio.h>
 
 #include "gct-sampling.h"
@@ -52,8 +54,9 @@ test_pillow (void)
       g_assert_cmpuint (pos + ns + nd, <=, len);
       for (gsize i = 0; i < ns; i++)
         src[i] = src8[i] / 255.0f;
-      gct_resample (src, sw, sh, 3, dst, dw, dh,
-                    hdr[4] ? GCT_FILTER_BICUBIC : GCT_FILTER_BILINEAR);
+      g_assert_true (gct_resample (src, sw, sh, 3, dst, dw, dh,
+                                   hdr[4] ? GCT_FILTER_BICUBIC : GCT_FILTER_BILINEAR,
+                                   NULL));
       for (gsize i = 0; i < nd; i++)
         {
           double d = fabs (dst[i] * 255.0 - ref[i]);
@@ -71,6 +74,65 @@ test_pillow (void)
   g_assert_cmpint (n_cases, ==, 5);
   g_unlink (path);
   g_rmdir (dir);
+}
+
+/* ---- streamed and windowed resizes ---- */
+
+static float *
+noise_rgb (int w, int h, guint64 seed)
+{
+  float *v = g_new (float, (gsize)w *h * 3);
+  GctRng rng;
+  gct_rng_init (&rng, seed, GCT_STREAM_NOISE);
+  for (gsize i = 0; i < (gsize)w * h * 3; i++)
+    v[i] = gct_rng_float (&rng);
+  return v;
+}
+
+/* Fed in strips of any height, or cut into windows anywhere (edges
+ * included), a resize gives exactly the pixels of the whole resize. */
+static void
+test_streamed_windowed (void)
+{
+  static const int cases[][4] = {
+    { 97, 61, 31, 40 }, { 40, 33, 90, 75 }, { 300, 20, 64, 64 }, { 64, 64, 64, 64 }
+  };
+  for (gsize ci = 0; ci < G_N_ELEMENTS (cases); ci++)
+    for (int f = 0; f < 2; f++)
+      {
+        const int sw = cases[ci][0], sh = cases[ci][1], dw = cases[ci][2],
+                  dh = cases[ci][3], win = 16;
+        GctFilter filter = f ? GCT_FILTER_BICUBIC : GCT_FILTER_BILINEAR;
+        gsize n = (gsize)dw * dh * 3;
+        g_autofree float *src = noise_rgb (sw, sh, ci);
+        g_autofree float *whole = g_new (float, n), *part = g_new (float, n);
+        g_autofree float *cut = g_new (float, win *win * 3);
+
+        g_assert_true (gct_resample (src, sw, sh, 3, whole, dw, dh, filter, NULL));
+        for (int rows = 1; rows <= 7; rows += 3)
+          {
+            g_autoptr (GctResampler) r
+                = gct_resampler_new (sw, sh, dw, dh, 3, filter, NULL);
+            memset (part, 0, n * sizeof (float));
+            for (int y = 0; y < sh; y += rows)
+              gct_resampler_push (r, src + (gsize)y * sw * 3, MIN (rows, sh - y), part);
+            g_assert_cmpmem (whole, n * sizeof (float), part, n * sizeof (float));
+          }
+        /* Room for outputs down to half the size: these read fewer rows. */
+        g_autoptr (GctResampleWindow) w = gct_resample_window_new (
+            sw, sh, MAX (win, dw / 2), MAX (win, dh / 2), win, win, 3, filter, NULL);
+        g_assert_nonnull (w);
+        for (int i = 0; i < 9; i++)
+          {
+            /* Both edges and the middle, on each axis. */
+            int x0 = (dw - win) * (i % 3) / 2, y0 = (dh - win) * (i / 3) / 2;
+            gct_resample_window_run (w, src, dw, dh, x0, y0, cut);
+            for (int y = 0; y < win; y++)
+              g_assert_cmpmem (cut + (gsize)y * win * 3, win * 3 * sizeof (float),
+                               whole + ((gsize)(y0 + y) * dw + x0) * 3,
+                               win * 3 * sizeof (float));
+          }
+      }
 }
 
 /* ---- the sampler ---- */
@@ -94,6 +156,15 @@ make_image (int w, int h)
   return img;
 }
 
+/* A sampler of an image in memory. */
+static GctSampler *
+sampler_new (const GctImage *image, const GctSamplingConfig *config, GError **error)
+{
+  g_autoptr (GctImageReader) reader
+      = gct_image_reader_new_for_image (image, "test image");
+  return gct_sampler_new (reader, config, NULL, error);
+}
+
 static void
 check_range (const float *v, gsize n)
 {
@@ -107,7 +178,7 @@ test_resize_crop (void)
   g_autoptr (GctImage) img = make_image (200, 120);
   GctSamplingConfig config = { GCT_SAMPLING_RESIZE_CROP, 72, 64, 0, 0, TRUE };
   g_autoptr (GError) error = NULL;
-  g_autoptr (GctSampler) s = gct_sampler_new (img, &config, &error);
+  g_autoptr (GctSampler) s = sampler_new (img, &config, &error);
   g_autofree float *resized = g_new (float, 72 * 72 * 3);
   g_autofree float *rgb = g_new (float, 200 * 120 * 3);
   const int n = 64, plane = 64 * 64;
@@ -119,7 +190,8 @@ test_resize_crop (void)
   for (int i = 0; i < 200 * 120; i++)
     for (int c = 0; c < 3; c++)
       rgb[i * 3 + c] = img->rgba[i * 4 + c];
-  gct_resample (rgb, 200, 120, 3, resized, 72, 72, GCT_FILTER_BICUBIC);
+  g_assert_true (
+      gct_resample (rgb, 200, 120, 3, resized, 72, 72, GCT_FILTER_BICUBIC, NULL));
   gct_rng_init (&rng, 5, GCT_STREAM_CROPS);
   gct_sampler_sample (s, &rng, n, batch);
   check_range (batch, (gsize)n * 3 * plane);
@@ -172,7 +244,7 @@ test_resize_crop (void)
     g_autofree float *b1 = g_new (float, 3 * plane);
     for (int i = 0; i < 200 * 120; i++)
       other->rgba[i * 4 + 3] = 0;
-    g_autoptr (GctSampler) s2 = gct_sampler_new (other, &config, NULL);
+    g_autoptr (GctSampler) s2 = sampler_new (other, &config, NULL);
     gct_rng_init (&rng, 8, GCT_STREAM_CROPS);
     gct_sampler_sample (s, &rng, 1, b1);
     gct_rng_init (&rng, 8, GCT_STREAM_CROPS);
@@ -187,7 +259,7 @@ test_zoom_crops (void)
   g_autoptr (GctImage) img = make_image (600, 400);
   GctSamplingConfig config = { GCT_SAMPLING_ZOOM_CROPS, 0, 32, 1 / 3.0, 1.0, TRUE };
   g_autoptr (GError) error = NULL;
-  g_autoptr (GctSampler) s = gct_sampler_new (img, &config, &error);
+  g_autoptr (GctSampler) s = sampler_new (img, &config, &error);
   const int n = 16, per = 3 * 32 * 32;
   g_autofree float *a = g_new (float, (gsize)n *per);
   g_autofree float *b = g_new (float, (gsize)n *per);
@@ -230,7 +302,7 @@ test_zoom_crops (void)
   /* An image smaller than the crop is upscaled to it. */
   {
     g_autoptr (GctImage) tiny = make_image (20, 10);
-    g_autoptr (GctSampler) st = gct_sampler_new (tiny, &config, &error);
+    g_autoptr (GctSampler) st = sampler_new (tiny, &config, &error);
     g_assert_no_error (error);
     gct_rng_init (&rng, 1, GCT_STREAM_CROPS);
     gct_sampler_sample (st, &rng, n, a);
@@ -238,6 +310,77 @@ test_zoom_crops (void)
     /* The whole (upscaled) image: red spans -1 … 1 along the row. */
     g_assert_cmpfloat (fabs (a[0] - a[31]), >, 1.9);
   }
+}
+
+/* ---- an image larger than memory allows ---- */
+
+#define LARGE 12000
+
+/* A LARGE² image made up as it is read (red and green ramps); counts the rows
+ * read in *data. */
+static gboolean
+read_large (gpointer data, int y, int n_rows, float *rgba, GError **error)
+{
+  for (int r = 0; r < n_rows; r++)
+    for (int x = 0; x < LARGE; x++)
+      {
+        float *p = rgba + ((gsize)r * LARGE + x) * 4;
+        p[0] = (float)x / (LARGE - 1);
+        p[1] = (float)(y + r) / (LARGE - 1);
+        p[2] = p[3] = 1.0f;
+      }
+  *(int *)data += n_rows;
+  return TRUE;
+}
+
+/* The process's address space in bytes (VmSize). */
+static gsize
+address_space (void)
+{
+  g_autofree char *status = NULL;
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  const char *line = strstr (status, "VmSize:");
+  g_assert_nonnull (line);
+  return (gsize)g_ascii_strtoull (line + strlen ("VmSize:"), NULL, 10) << 10;
+}
+
+/* The image is 2.3 GB as R'G'B'A float and 1.7 GB as RGB; with room for
+ * 512 MB more than the process has, both modes read it once and sample it:
+ * resize_crop keeps its 286² resize, zoom_crops its reduction to
+ * GCT_SAMPLING_MAX_PIXELS (200 MB), and zoomed crops never make the zoomed
+ * image. */
+static void
+test_large_image (void)
+{
+  const GctSamplingConfig modes[2]
+      = { { GCT_SAMPLING_RESIZE_CROP, 286, 256, 0, 0, TRUE },
+          { GCT_SAMPLING_ZOOM_CROPS, 0, 64, 1 / 3.0, 1.0, TRUE } };
+  const int n = 4;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  g_autofree float *batch = g_new (float, (gsize)n * 3 * 256 * 256);
+  struct rlimit limit = { address_space () + (512 << 20), RLIM_INFINITY };
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+  for (int m = 0; m < 2; m++)
+    {
+      g_autoptr (GError) error = NULL;
+      int rows_read = 0, crop = modes[m].crop_size;
+      g_autoptr (GctImageReader) reader
+          = gct_image_reader_new (LARGE, LARGE, "large", read_large, &rows_read, NULL);
+      g_autoptr (GctSampler) s = gct_sampler_new (reader, &modes[m], NULL, &error);
+      GctRng rng;
+
+      g_assert_no_error (error);
+      g_assert_cmpint (rows_read, ==, LARGE);
+      gct_rng_init (&rng, 1, GCT_STREAM_CROPS);
+      gct_sampler_sample (s, &rng, n, batch);
+      check_range (batch, (gsize)n * 3 * crop * crop);
+    }
 }
 
 static void
@@ -249,13 +392,13 @@ test_errors (void)
   GctImage empty = { 0, 0, NULL };
   GError *error = NULL;
 
-  g_assert_null (gct_sampler_new (img, &bad_load, &error));
+  g_assert_null (sampler_new (img, &bad_load, &error));
   g_test_message ("%s", error->message);
   g_clear_error (&error);
-  g_assert_null (gct_sampler_new (img, &bad_zoom, &error));
+  g_assert_null (sampler_new (img, &bad_zoom, &error));
   g_test_message ("%s", error->message);
   g_clear_error (&error);
-  g_assert_null (gct_sampler_new (&empty, &bad_zoom, &error));
+  g_assert_null (sampler_new (&empty, &bad_zoom, &error));
   g_clear_error (&error);
 }
 
@@ -266,6 +409,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sampling/pillow", test_pillow);
   g_test_add_func ("/sampling/resize-crop", test_resize_crop);
   g_test_add_func ("/sampling/zoom-crops", test_zoom_crops);
+  g_test_add_func ("/sampling/streamed-windowed", test_streamed_windowed);
+  g_test_add_func ("/sampling/large-image", test_large_image);
   g_test_add_func ("/sampling/errors", test_errors);
   return g_test_run ();
 }

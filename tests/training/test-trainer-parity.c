@@ -130,8 +130,10 @@ main (int argc, char **argv)
   gegl_init (NULL, NULL);
   gcut_backend_set_threads (gcut_backend_cpu (), threads);
   g_autoptr (GcpRecipe) recipe = gcp_recipe_load_file (recipe_path, &error);
-  g_autoptr (GctImage) content = recipe ? gct_image_load (content_path, &error) : NULL;
-  g_autoptr (GctImage) style = content ? gct_image_load (style_path, &error) : NULL;
+  g_autoptr (GctImageReader) content
+      = recipe ? gct_image_reader_open (content_path, &error) : NULL;
+  g_autoptr (GctImageReader) style
+      = content ? gct_image_reader_open (style_path, &error) : NULL;
   g_autoptr (GctTrainer) t
       = style ? gct_trainer_new (recipe, content, style, NULL, &error) : NULL;
   g_autofree char *record = g_build_filename (out, "record.safetensors", NULL);

@@ -14,7 +14,9 @@
 
 #define STEPS 8
 
-static GctImage *content, *style;
+/* The content image's pixels, and readers of both images for the trainer. */
+static GctImage *content_pixels;
+static GctImageReader *content, *style;
 static GcpRecipe *recipe;
 static char *tmpdir;
 
@@ -100,7 +102,7 @@ test_translate (void)
     for (int x = 0; x < w; x++)
       for (int c = 0; c < 4; c++)
         a[((gsize)y * w + x) * 4 + c]
-            = content->rgba[((gsize)y * content->width + x) * 4 + c];
+            = content_pixels->rgba[((gsize)y * content_pixels->width + x) * 4 + c];
   memcpy (b, a, n * sizeof (float));
   g_assert_true (
       gct_translate_image (G, NULL, GCUT_PRECISION_EXACT, &image, 0, 0, &arena, &error));
@@ -119,7 +121,7 @@ test_translate (void)
     for (int x = 0; x < w; x++)
       for (int c = 0; c < 4; c++)
         a[((gsize)y * w + x) * 4 + c]
-            = content->rgba[((gsize)y * content->width + x) * 4 + c];
+            = content_pixels->rgba[((gsize)y * content_pixels->width + x) * 4 + c];
   g_assert_true (
       gct_translate_image (G, NULL, GCUT_PRECISION_EXACT, &image, 0, 0, NULL, &error));
   g_assert_cmpmem (a, n * sizeof (float), b, n * sizeof (float));
@@ -183,8 +185,9 @@ main (int argc, char **argv)
   int status;
 
   tmpdir = gct_test_init (&argc, &argv, "sincut");
-  content = gct_test_image (GCT_TEST_CONTENT);
-  style = gct_test_image (GCT_TEST_STYLE);
+  content_pixels = gct_test_image (GCT_TEST_CONTENT);
+  content = gct_image_reader_new_for_image (content_pixels, "the content image");
+  style = gct_test_reader (GCT_TEST_STYLE);
   recipe = gct_test_recipe (GCT_TEST_RECIPE, STEPS);
 
   g_test_add_func ("/sincut/train", test_train);
@@ -193,8 +196,9 @@ main (int argc, char **argv)
   g_test_add_func ("/sincut/r1-converged", test_r1_converged);
   status = g_test_run ();
 
-  gct_image_free (content);
-  gct_image_free (style);
+  gct_image_reader_free (content);
+  gct_image_reader_free (style);
+  gct_image_free (content_pixels);
   gcp_recipe_free (recipe);
   gct_test_finish (tmpdir);
   return status;

@@ -12,7 +12,8 @@
 
 #define STEPS 30
 
-static GctImage *content, *style;
+static GctImage *style_crop;
+static GctImageReader *content, *style;
 static GcpRecipe *recipe;
 static char *tmpdir;
 /* The uninterrupted run's history, for the resume test. */
@@ -325,7 +326,7 @@ style_image (GError **error)
   out = g_new0 (GctImage, 1);
   out->width = out->height = d;
   out->rgba = g_new (float, (gsize)d *d * 4);
-  gct_resample (crop, s, s, 4, out->rgba, d, d, GCT_FILTER_BICUBIC);
+  g_assert_true (gct_resample (crop, s, s, 4, out->rgba, d, d, GCT_FILTER_BICUBIC, NULL));
   return out;
 }
 
@@ -336,9 +337,10 @@ main (int argc, char **argv)
   int status;
 
   tmpdir = gct_test_init (&argc, &argv, "trainer");
-  content = gct_test_image (GCT_TEST_CONTENT);
-  style = style_image (&error);
+  content = gct_test_reader (GCT_TEST_CONTENT);
+  style_crop = style_image (&error);
   g_assert_no_error (error);
+  style = gct_image_reader_new_for_image (style_crop, "the style crop");
   recipe = gct_test_recipe (GCT_TEST_RECIPE, STEPS);
 
   g_test_add_func ("/trainer/train", test_train);
@@ -351,8 +353,9 @@ main (int argc, char **argv)
   status = g_test_run ();
 
   g_free (reference);
-  gct_image_free (content);
-  gct_image_free (style);
+  gct_image_reader_free (content);
+  gct_image_reader_free (style);
+  gct_image_free (style_crop);
   gcp_recipe_free (recipe);
   gct_test_finish (tmpdir);
   return status;

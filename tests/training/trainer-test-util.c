@@ -46,6 +46,15 @@ gct_test_image (const char *path)
   return image;
 }
 
+GctImageReader *
+gct_test_reader (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  GctImageReader *reader = gct_image_reader_open (path, &error);
+  g_assert_no_error (error);
+  return reader;
+}
+
 GcpRecipe *
 gct_test_recipe (const char *path, int steps)
 {
@@ -68,7 +77,7 @@ history (GctTrainer *t, int steps, int *n_losses)
 }
 
 void
-gct_test_check_resume (const GcpRecipe *r, const GctImage *content, const GctImage *style,
+gct_test_check_resume (const GcpRecipe *r, GctImageReader *content, GctImageReader *style,
                        const char *ckpt, int split, int steps)
 {
   g_autoptr (GError) error = NULL;
