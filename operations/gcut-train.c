@@ -52,6 +52,7 @@ property_string (error, _("Error"), "")
 /* clang-format on */
 
 #include "gegl-op.h"
+#include <string.h>
 #include <gct-trainer.h>
 
 #include "gcut-train-cache.h"
@@ -62,13 +63,35 @@ get_bounding_box (GeglOperation *operation)
   return gcut_ops_whole_input (operation, NULL);
 }
 
+/* The whole of each input, but nothing of an image over the size limit (only
+ * the region asked for of the input, which passes through): process refuses
+ * it before anything is read, so it is never rendered. */
 static GeglRectangle
 get_required_for_output (GeglOperation *operation, const gchar *input_pad,
                          const GeglRectangle *roi)
 {
   const GeglRectangle *box
       = gegl_operation_source_get_bounding_box (operation, input_pad);
-  return box ? *box : (GeglRectangle){ 0 };
+  if (!box)
+    return (GeglRectangle){ 0 };
+  if ((gint64)box->width * box->height > GCUT_OPS_MAX_PIXELS)
+    return strcmp (input_pad, "aux") ? *roi : (GeglRectangle){ 0 };
+  return *box;
+}
+
+/* FALSE, with the error, when the style image is over the size limit that
+ * gcut_ops_check_size applies to the input. */
+static gboolean
+check_style_size (GeglOperation *operation, GError **error)
+{
+  const GeglRectangle *box = gegl_operation_source_get_bounding_box (operation, "aux");
+  if (!box || (gint64)box->width * box->height <= GCUT_OPS_MAX_PIXELS)
+    return TRUE;
+  g_set_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
+               _ ("The style image (aux input) is too large: %d×%d pixels, the limit is "
+                  "%d megapixels"),
+               box->width, box->height, (int)(GCUT_OPS_MAX_PIXELS >> 20));
+  return FALSE;
 }
 
 typedef struct
@@ -164,7 +187,7 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *aux, GeglBuffe
       gcut_ops_clear_error (&o->error);
       return TRUE;
     }
-  if (gcut_ops_check_size (operation, &error))
+  if (gcut_ops_check_size (operation, &error) && check_style_size (operation, &error))
     trained = find_or_train (operation, input, aux, &backend, &error);
   /* A SinCUT G's noise: gcut:translate's default seed unless one is given. */
   if (!trained || (*o->model && !gcut_train_result_save (trained, o->model, &error))

@@ -6,6 +6,7 @@
 GEGL finds the bundle through GEGL_PATH=BUILD/operations:GEGL_PLUGINS_DIR; models and recipes
 are made in a temporary folder.  Needs numpy and PIL (Debian's python3)."""
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -14,6 +15,8 @@ import numpy as np
 from PIL import Image
 
 BUILD, SOURCE, GEGL_PLUGINS, OP_LABELS = sys.argv[1:5]
+sys.path.insert(0, os.path.join(SOURCE, "tests"))
+from png_bomb import write_png_bomb  # noqa: E402
 SAMPLES = os.path.join(SOURCE, "data", "samples")
 TINY_RECIPE = os.path.join(SOURCE, "tests", "training", "tiny-recipe.json")
 TINY_SINCUT_RECIPE = os.path.join(SOURCE, "tests", "training", "tiny-sincut-recipe.json")
@@ -24,9 +27,9 @@ ENV = dict(os.environ, GEGL_PATH=os.path.join(BUILD, "operations") + ":" + GEGL_
 results = []
 
 
-def run(args, env=None, check=True):
-    p = subprocess.run(args, env=env or ENV, capture_output=True, text=True, timeout=600,
-                       errors="replace")
+def run(args, env=None, check=True, preexec_fn=None, timeout=600):
+    p = subprocess.run(args, env=env or ENV, capture_output=True, text=True, timeout=timeout,
+                       errors="replace", preexec_fn=preexec_fn)
     if check and p.returncode != 0:
         raise AssertionError(f"{' '.join(args)} exited {p.returncode}:\n{p.stderr[-2000:]}")
     return p
@@ -245,6 +248,41 @@ def train_on_one_pixel_content():
     out = load(tmp("train-tiny.npy"))
     assert out.shape[:2] == (1, 1) and np.isfinite(out).all(), out
     assert os.path.getsize(tmp("tiny-model.safetensors")) > 0
+
+
+def address_space(gib):
+    return lambda: resource.setrlimit(resource.RLIMIT_AS,
+                                      (gib << 30, resource.RLIM_INFINITY))
+
+
+@case
+def train_bomb_style_in_bounded_memory():
+    """A 95 KB PNG of 9000² pixels as the style: read in strips, in 1 GiB of
+    address space (reading it whole takes 1.3 GB as R'G'B'A float)."""
+    write_png_bomb(tmp("bomb.png"), 9000)
+    model = tmp("bomb-style.safetensors")
+    graph = train_graph(True, model).replace(os.path.join(SAMPLES, "starry-night.jpg"),
+                                             tmp("bomb.png"))
+    p = run(["gegl", "-x", f"<gegl>{graph}</gegl>", "-o", tmp("train-bomb.png")],
+            preexec_fn=address_space(1))
+    assert os.path.exists(model), p.stderr[-1000:]
+
+
+@case
+def train_huge_style_refused_before_rendering():
+    """A style image over the size limit is refused as the input is, and is
+    never rendered (50000² pixels of R'G'B'A float would be 40 GB)."""
+    model = tmp("huge-style.safetensors")
+    graph = (f'<node operation="gcut:train" run="true" recipe="{TINY_RECIPE}" steps="1" '
+             f'model="{model}"><node operation="gegl:crop" width="50000" height="50000"/>'
+             f'<node operation="gegl:color" value="red"/></node>'
+             f'<node operation="gegl:load" path="{FOREST}"/>')
+    p = run(["gegl", "-x", f"<gegl>{graph}</gegl>", "-o", tmp("train-huge.png")],
+            preexec_fn=address_space(1), timeout=120)
+    # The gegl CLI never sets its locale: "×" comes out as "?".
+    assert "style image (aux input) is too large: 50000" in p.stderr, p.stderr[-500:]
+    assert not os.path.exists(model)
+    assert np.array_equal(load(tmp("train-huge.png"))[..., :3], load(FOREST)[..., :3])
 
 
 @case
