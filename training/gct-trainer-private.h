@@ -84,7 +84,8 @@ struct _GctTrainer
   guint32 *perm, *scratch;
   double values[N_L];
 
-  GArray *history;                   /* floats, n_used per step */
+  float *history;                    /* n_used per step */
+  gsize history_len, history_room;   /* floats */
   GctImage content_info, style_info; /* sizes only */
   char *content_sha, *style_sha;
   double seconds; /* training time, including before a resume */
@@ -115,6 +116,9 @@ gct_trainer_image_shape (int b, int s)
 {
   return (GcutShape){ 4, { b, 3, s, s } };
 }
+
+/* trainer.c: room for n more floats in the loss history. */
+gboolean gct_trainer_history_reserve (GctTrainer *t, gsize n, GError **error);
 
 /* trainer-plans.c */
 void gct_step_plan_clear (StepPlan *p);

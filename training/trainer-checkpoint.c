@@ -70,7 +70,7 @@ gct_trainer_save_checkpoint (GctTrainer *t, const char *path, GError **error)
   gcp_safetensors_writer_add (w, "trainer.rng", GCP_DTYPE_U64, 2, rng_shape,
                               t->rng_words);
   gcp_safetensors_writer_add (w, "trainer.losses", GCP_DTYPE_F32, 2, loss_shape,
-                              n_steps ? t->history->data : NULL);
+                              n_steps ? t->history : NULL);
   ok = gcp_safetensors_writer_save (w, path, error);
   gcp_safetensors_writer_free (w);
   if (ok)
@@ -188,7 +188,13 @@ gct_trainer_new_from_checkpoint (const char *path, GctImageReader *content,
                    path, v->shape[0], t->step);
       return NULL;
     }
-  g_array_append_vals (t->history, v->data, (guint)(v->n_bytes / sizeof (float)));
+  if (!gct_trainer_history_reserve (t, v->n_bytes / sizeof (float), error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
+  memcpy (t->history, v->data, v->n_bytes);
+  t->history_len = v->n_bytes / sizeof (float);
   if (t->step > 0)
     for (int i = 0; i < t->n_used; i++)
       t->values[t->used[i]] = ((const float *)v->data)[(t->step - 1) * t->n_used + i];

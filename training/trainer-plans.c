@@ -11,6 +11,17 @@ gct_step_plan_clear (StepPlan *p)
 
 /* ---- graphs ---- */
 
+/* Room for the values of n parameters, or NULL with an error. */
+static GcutValue *
+try_values (gsize n, GError **error)
+{
+  GcutValue *v = g_try_new (GcutValue, n);
+  if (!v)
+    g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                 "not enough memory for the %" G_GSIZE_FORMAT " parameters of a plan", n);
+  return v;
+}
+
 static GcutValue
 contrastive (GctTrainer *t, GcutGraph *g, GcutValue q, GcutValue k, GcutValue inv_gamma)
 {
@@ -156,7 +167,8 @@ gct_trainer_build_d_plan (GctTrainer *t, GError **error)
   p->y = gcut_input (g, "y", gct_trainer_image_shape (t->batch, t->crop));
   GcutValue real = build_d (t, g, p->y);
   p->loss[L_D] = gct_gan_d (g, real, build_d (t, g, p->fake), mode);
-  p->wrt = g_new (GcutValue, n);
+  if (!(p->wrt = try_values (n, error)))
+    return FALSE;
   gcut_network_values (t->D, g, p->wrt);
   if (!gcut_graph_check (g, error))
     return FALSE;
@@ -237,7 +249,8 @@ gct_trainer_build_g_plan (GctTrainer *t, GError **error)
   for (int i = L_GAN; i < N_L; i++)
     if (t->use[i])
       outputs[n_out++] = p->loss[i];
-  p->wrt = g_new (GcutValue, ng + nf);
+  if (!(p->wrt = try_values (ng + nf, error)))
+    return FALSE;
   gcut_network_values (t->G, g, p->wrt);
   gcut_network_values (t->F, g, p->wrt + ng);
   if (!gcut_graph_check (g, error))
@@ -266,6 +279,7 @@ gct_trainer_measure_taps (GctTrainer *t, GError **error)
   if (!gcut_graph_check (g, error))
     return FALSE;
   guint32 max_hw = 1;
+  gboolean ok = TRUE;
   for (int i = 0; i < t->n_taps; i++)
     {
       GcutShape s = gcut_graph_shape (g, taps[i]);
@@ -275,13 +289,21 @@ gct_trainer_measure_taps (GctTrainer *t, GError **error)
       max_hw = MAX (max_hw, (guint32)t->tap_hw[i]);
       for (int side = 0; side < 2; side++)
         {
-          t->idx_k[side][i] = g_new (gint32, t->n_patches[i]);
+          t->idx_k[side][i] = g_try_new (gint32, t->n_patches[i]);
           t->idx_q[side][i] = gct_trainer_flip_equivariance (t)
-                                  ? g_new (gint32, t->n_patches[i])
+                                  ? g_try_new (gint32, t->n_patches[i])
                                   : t->idx_k[side][i];
+          ok = ok && t->idx_k[side][i] && t->idx_q[side][i];
         }
     }
-  t->perm = g_new (guint32, max_hw);
-  t->scratch = g_new (guint32, max_hw);
+  t->perm = g_try_new (guint32, max_hw);
+  t->scratch = g_try_new (guint32, max_hw);
+  if (!ok || !t->perm || !t->scratch)
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                   "not enough memory to draw patches among %u places (%d² crops)",
+                   max_hw, t->crop);
+      return FALSE;
+    }
   return TRUE;
 }

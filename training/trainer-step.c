@@ -69,6 +69,9 @@ gct_trainer_step (GctTrainer *t, GError **error)
                              r->schedule.steps - r->schedule.decay_start);
   gsize n;
 
+  /* Room for this step's losses, before anything changes. */
+  if (!gct_trainer_history_reserve (t, t->n_used, error))
+    return FALSE;
   /* hDCE's curriculum, per step as the official code (the plan reads it). */
   t->inv_gamma = (float)(1.0
                          / gct_hdce_gamma (t->step, r->schedule.steps, r->nce.gamma_start,
@@ -206,10 +209,7 @@ gct_trainer_step (GctTrainer *t, GError **error)
     return numeric_error (t, error, "a parameter of F");
 
   for (int i = 0; i < t->n_used; i++)
-    {
-      float f = (float)t->values[t->used[i]];
-      g_array_append_val (t->history, f);
-    }
+    t->history[t->history_len++] = (float)t->values[t->used[i]];
   t->step++;
   return TRUE;
 }

@@ -45,8 +45,7 @@ gct_trainer_free (GctTrainer *t)
       g_free (t->noise[s][i]);
   g_free (t->perm);
   g_free (t->scratch);
-  if (t->history)
-    g_array_unref (t->history);
+  g_free (t->history);
   g_free (t->content_sha);
   g_free (t->style_sha);
   g_free (t->ckpt_path);
@@ -55,6 +54,42 @@ gct_trainer_free (GctTrainer *t)
 }
 
 /* ---- making a trainer ---- */
+
+/* n floats, or NULL with an error naming what they were for and the batch. */
+static float *
+try_floats (gsize n, const GctTrainer *t, const char *what, GError **error)
+{
+  float *v = g_try_new (float, n);
+  if (!v)
+    g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                 "not enough memory for %s (%" G_GSIZE_FORMAT
+                 " values; the recipe's batch is %d crops of %d²)",
+                 what, n, t->batch, t->crop);
+  return v;
+}
+
+gboolean
+gct_trainer_history_reserve (GctTrainer *t, gsize n, GError **error)
+{
+  gsize need = t->history_len + n, room = MAX (t->history_room, 64);
+  float *h;
+
+  if (need <= t->history_room)
+    return TRUE;
+  while (room < need)
+    room *= 2;
+  h = g_try_renew (float, t->history, room);
+  if (!h)
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                   "not enough memory for a loss history of %" G_GSIZE_FORMAT " steps",
+                   need / MAX (t->n_used, 1));
+      return FALSE;
+    }
+  t->history = h;
+  t->history_room = room;
+  return TRUE;
+}
 
 /* The sampler of one image, and the image's size and checksum for the
  * training record. */
@@ -150,13 +185,22 @@ gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReade
   init_network (t->D, gct_rng_next_u64 (&init));
   init_network (t->F, gct_rng_next_u64 (&init));
   t->n_noise = sg2 ? gcut_stylegan2_generator_n_noise (t->G) : 0;
-  g_assert (t->n_noise <= MAX_NOISE);
+  if (t->n_noise > MAX_NOISE)
+    {
+      g_set_error (
+          error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_UNSUPPORTED,
+          "architecture.generator: %d noise inputs, the trainer takes at most %d",
+          t->n_noise, MAX_NOISE);
+      return NULL;
+    }
   for (int i = 0; i < t->n_noise; i++)
     {
       t->noise_shape[i] = gcut_stylegan2_generator_noise_shape (
           t->G, gct_trainer_image_shape (t->batch, t->crop), i);
       for (int side = 0; side < 2; side++)
-        t->noise[side][i] = g_new (float, gcut_shape_numel (&t->noise_shape[i]));
+        if (!(t->noise[side][i] = try_floats (gcut_shape_numel (&t->noise_shape[i]), t,
+                                              "G's noise", error)))
+          return NULL;
     }
   gct_rng_init (&t->rng[0], (guint64)r->seed, GCT_STREAM_CROPS);
   gct_rng_init (&t->rng[1], (guint64)r->seed, GCT_STREAM_PATCHES);
@@ -185,9 +229,10 @@ gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReade
         t->used[t->n_used++] = i;
       }
   /* Room for the whole run (up to 16M values), so steps do not reallocate. */
-  t->history = g_array_sized_new (
-      FALSE, FALSE, sizeof (float),
-      (guint)(MIN (r->schedule.steps, ((gint64)1 << 24) / t->n_used) * t->n_used));
+  if (!gct_trainer_history_reserve (
+          t, (gsize)MIN (r->schedule.steps, ((gint64)1 << 24) / t->n_used) * t->n_used,
+          error))
+    return NULL;
 
   /* Plans; the tap shapes (hence P per tap) come from a G graph. */
   if (!gct_trainer_build_d_plan (t, error))
@@ -201,11 +246,12 @@ gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReade
     return NULL;
 
   gsize img = (gsize)t->batch * 3 * t->crop * t->crop;
-  t->xbuf = g_new (float, img);
-  t->ybuf = g_new (float, img);
-  t->xin = g_new (float, img);
-  t->yin = g_new (float, img);
-  t->fake = g_new (float, img);
+  if (!(t->xbuf = try_floats (img, t, "the crops", error))
+      || !(t->ybuf = try_floats (img, t, "the crops", error))
+      || !(t->xin = try_floats (img, t, "the crops", error))
+      || !(t->yin = try_floats (img, t, "the crops", error))
+      || !(t->fake = try_floats (img, t, "the crops", error)))
+    return NULL;
   return g_steal_pointer (&t);
 }
 
@@ -322,8 +368,8 @@ const float *
 gct_trainer_loss_history (const GctTrainer *t, gint64 *n_steps)
 {
   if (n_steps)
-    *n_steps = t->n_used ? (gint64)t->history->len / t->n_used : 0;
-  return (const float *)t->history->data;
+    *n_steps = t->n_used ? (gint64)(t->history_len / t->n_used) : 0;
+  return t->history;
 }
 void
 gct_trainer_set_progress (GctTrainer *t, GctProgressFunc func, gpointer user_data)

@@ -2,11 +2,11 @@
  * SinCUT's zoom_and_patch, determinism. */
 #include <math.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include <glib/gstdio.h>
 
 #include "gct-sampling.h"
+#include "trainer-test-util.h"
 
 /* ---- against Pillow ---- */
 
@@ -333,17 +333,6 @@ read_large (gpointer data, int y, int n_rows, float *rgba, GError **error)
   return TRUE;
 }
 
-/* The process's address space in bytes (VmSize). */
-static gsize
-address_space (void)
-{
-  g_autofree char *status = NULL;
-  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
-  const char *line = strstr (status, "VmSize:");
-  g_assert_nonnull (line);
-  return (gsize)g_ascii_strtoull (line + strlen ("VmSize:"), NULL, 10) << 10;
-}
-
 /* The image is 2.3 GB as R'G'B'A float and 1.7 GB as RGB; with room for
  * 512 MB more than the process has, both modes read it once and sample it:
  * resize_crop keeps its 286² resize, zoom_crops its reduction to
@@ -364,8 +353,7 @@ test_large_image (void)
       return;
     }
   g_autofree float *batch = g_new (float, (gsize)n * 3 * 256 * 256);
-  struct rlimit limit = { address_space () + (512 << 20), RLIM_INFINITY };
-  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+  gct_test_limit_address_space (512 << 20);
   for (int m = 0; m < 2; m++)
     {
       g_autoptr (GError) error = NULL;

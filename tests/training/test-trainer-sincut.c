@@ -179,6 +179,31 @@ test_r1_converged (void)
   g_assert_cmpfloat (worst, <=, 4e-3 * m);
 }
 
+/* A batch whose buffers cannot fit (256 crops of 1024², G's noise alone 1 GB
+ * per side) fails with an error naming the batch, in 512 MB more address
+ * space than the process has, instead of aborting. */
+static void
+test_out_of_memory (void)
+{
+  g_autoptr (GcpRecipe) r = gcp_recipe_copy (recipe);
+  g_autoptr (GError) error = NULL;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  r->sampling.crop_size = 1024;
+  r->sampling.batch = 256;
+  g_assert_true (gcp_recipe_validate (r, &error));
+  gct_test_limit_address_space (512 << 20);
+  g_assert_null (gct_trainer_new (r, content, style, NULL, &error));
+  g_assert_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "256 crops of 1024²"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -194,6 +219,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sincut/resume", test_resume);
   g_test_add_func ("/sincut/translate", test_translate);
   g_test_add_func ("/sincut/r1-converged", test_r1_converged);
+  g_test_add_func ("/sincut/out-of-memory", test_out_of_memory);
   status = g_test_run ();
 
   gct_image_reader_free (content);
