@@ -86,7 +86,7 @@ load_heads (GcpModel *file, GcutNetwork *G)
   for (int t = 0; t < GCUT_GENERATOR_N_TAPS; t++)
     channels[t] = gcut_resnet_generator_tap_channels (G, t);
   F = gcut_patch_heads_new (channels, GCUT_GENERATOR_N_TAPS, recipe->heads.nc);
-  if (!gcp_model_load_network (file, "F.", F, NULL))
+  if (F && !gcp_model_load_network (file, "F.", F, NULL))
     g_clear_pointer (&F, gcut_network_free);
   return F;
 }

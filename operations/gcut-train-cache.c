@@ -20,36 +20,28 @@ struct _GcutTrainResult
 static GMutex cache_lock;
 static GcutTrainResult *cache[CACHE_SIZE];
 
-static void
-copy_params (GcutNetwork *to, GcutNetwork *from)
-{
-  gsize n_to, n_from;
-  float *dst = gcut_network_data (to, &n_to);
-  const float *src = gcut_network_data (from, &n_from);
-  g_assert (n_to == n_from);
-  memcpy (dst, src, n_to * sizeof (float));
-}
-
 GcutTrainResult *
-gcut_train_result_new (GctTrainer *trainer, const char *key)
+gcut_train_result_new (GctTrainer *trainer, const char *key, GError **error)
 {
   const GcpRecipe *recipe = gct_trainer_recipe (trainer);
-  GcutNetwork *G = gct_trainer_generator (trainer);
-  GcutTrainResult *r = g_new0 (GcutTrainResult, 1);
-  int channels[GCUT_GENERATOR_N_TAPS];
+  g_autoptr (GcutTrainResult) r = g_new0 (GcutTrainResult, 1);
 
   r->ref_count = 1;
   r->key = g_strdup (key);
   r->architecture = recipe->generator;
-  r->G = gcp_generator_new (&recipe->generator, NULL);
-  copy_params (r->G, G);
-  for (int t = 0; t < GCUT_GENERATOR_N_TAPS; t++)
-    channels[t] = gcut_resnet_generator_tap_channels (G, t);
-  r->F = gcut_patch_heads_new (channels, GCUT_GENERATOR_N_TAPS, recipe->heads.nc);
-  copy_params (r->F, gct_trainer_heads (trainer));
+  /* Copies, whatever kind of networks the recipe made (a SinCUT G has
+   * three taps and different widths). */
+  r->G = gcut_network_copy (gct_trainer_generator (trainer));
+  r->F = r->G ? gcut_network_copy (gct_trainer_heads (trainer)) : NULL;
+  if (!r->F)
+    {
+      g_set_error_literal (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                           _ ("Not enough memory to keep the trained model"));
+      return NULL;
+    }
   r->recipe_json = gcp_recipe_to_json (recipe);
   r->training_json = gct_trainer_training_json (trainer);
-  return r;
+  return g_steal_pointer (&r);
 }
 
 static GcutTrainResult *

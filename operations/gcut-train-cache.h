@@ -8,8 +8,10 @@
 
 typedef struct _GcutTrainResult GcutTrainResult;
 
-/* Copies the trained networks and the model's metadata out of trainer. */
-GcutTrainResult *gcut_train_result_new (GctTrainer *trainer, const char *key);
+/* Copies the trained networks and the model's metadata out of trainer;
+ * NULL when they do not fit in memory. */
+GcutTrainResult *gcut_train_result_new (GctTrainer *trainer, const char *key,
+                                        GError **error);
 void gcut_train_result_unref (GcutTrainResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcutTrainResult, gcut_train_result_unref)
 GcutNetwork *gcut_train_result_generator (GcutTrainResult *result);

@@ -141,7 +141,7 @@ train (GeglOperation *operation, GeglBuffer *input, GeglBuffer *aux, const char 
   gct_trainer_set_progress (trainer, on_progress, &progress);
   ok = gct_trainer_run (trainer, 0, error);
   g_free (progress.text);
-  return ok ? gcut_train_result_new (trainer, key) : NULL;
+  return ok ? gcut_train_result_new (trainer, key, error) : NULL;
 }
 
 /* The cached result for these inputs and settings, else a new run. */

@@ -6,6 +6,7 @@
 
 #include <gcp/gcp-model-file.h>
 #include <gcp/gcp-network-io.h>
+#include <gcut/gcut-error.h>
 #include "presets-private.h"
 #include "safetensors-private.h"
 
@@ -107,6 +108,19 @@ gcp_generator_n_params (const GcpGeneratorConfig *c)
   return n;
 }
 
+/* G, or why there is none: the configuration was checked, so only its
+ * memory can be missing. */
+static GcutNetwork *
+checked_new (GcutNetwork *G, const GcpGeneratorConfig *c, GError **error)
+{
+  if (!G)
+    g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                 "not enough memory for a generator of %" G_GINT64_FORMAT
+                 " parameters (ngf %d, %d blocks)",
+                 gcp_generator_n_params (c), c->ngf, c->n_blocks);
+  return G;
+}
+
 GcutNetwork *
 gcp_generator_new (const GcpGeneratorConfig *c, GError **error)
 {
@@ -124,7 +138,7 @@ gcp_generator_new (const GcpGeneratorConfig *c, GError **error)
                        c->ngf, c->n_downsampling, c->n_blocks);
           return NULL;
         }
-      return gcut_stylegan2_generator_new (&sc);
+      return checked_new (gcut_stylegan2_generator_new (&sc), c, error);
     }
   if (c->kind != GCP_GENERATOR_RESNET)
     {
@@ -142,7 +156,7 @@ gcp_generator_new (const GcpGeneratorConfig *c, GError **error)
   rc.n_blocks = c->n_blocks;
   rc.antialias = c->antialias;
   rc.antialias_up = c->antialias_up;
-  return gcut_resnet_generator_new (&rc);
+  return checked_new (gcut_resnet_generator_new (&rc), c, error);
 }
 
 /* A metadata value that must be a JSON object when present. */

@@ -4,10 +4,11 @@
 #include "../graph-private.h"
 
 /* Declaring parameters while a network is made; the buffers are laid out by
- * gcut_network_finish(). */
+ * gcut_network_finish(), which returns net, or frees it and returns NULL when
+ * they do not fit in memory (constructors return what it returns). */
 GcutNetwork *gcut_network_new (GcutNetworkKind kind, gpointer config, gsize config_size);
 void gcut_network_declare (GcutNetwork *net, const char *name, GcutShape shape);
-void gcut_network_finish (GcutNetwork *net);
+GcutNetwork *gcut_network_finish (GcutNetwork *net);
 /* The configuration copied at creation. */
 gconstpointer gcut_network_config (const GcutNetwork *net);
 

@@ -17,6 +17,7 @@ struct _GcutNetwork
   gsize n_floats;
   GcutNetworkKind kind;
   gpointer config;
+  gsize config_size;
   /* values of the parameters in the graph last built into */
   guint64 bound_serial;
   GcutValue *bound;
@@ -30,6 +31,7 @@ gcut_network_new (GcutNetworkKind kind, gpointer config, gsize config_size)
   net->params = g_array_new (FALSE, TRUE, sizeof (Param));
   net->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   net->config = g_memdup2 (config, config_size);
+  net->config_size = config_size;
   return net;
 }
 
@@ -71,22 +73,43 @@ gcut_network_declare (GcutNetwork *net, const char *name, GcutShape shape)
   g_hash_table_insert (net->by_name, p.name, GUINT_TO_POINTER (net->params->len));
 }
 
+/* Zeroed; NULL when out of memory (the size follows from a recipe or a
+ * model file, so failing is an error to report, not a reason to abort). */
 static float *
 alloc_floats (gsize n)
 {
   void *p = NULL;
-  if (posix_memalign (&p, 64, MAX (n, 1) * sizeof (float)) != 0)
-    g_error ("out of memory for %" G_GSIZE_FORMAT " network parameters", n);
+  if (n > G_MAXSIZE / sizeof (float) - 1
+      || posix_memalign (&p, 64, MAX (n, 1) * sizeof (float)) != 0)
+    return NULL;
   memset (p, 0, MAX (n, 1) * sizeof (float));
   return p;
 }
 
-void
+GcutNetwork *
 gcut_network_finish (GcutNetwork *net)
 {
   net->data = alloc_floats (net->n_floats);
   net->grad = alloc_floats (net->n_floats);
   net->bound = g_new (GcutValue, net->params->len);
+  if (!net->data || !net->grad)
+    g_clear_pointer (&net, gcut_network_free);
+  return net;
+}
+
+GcutNetwork *
+gcut_network_copy (const GcutNetwork *net)
+{
+  GcutNetwork *copy = gcut_network_new (net->kind, net->config, net->config_size);
+  for (guint i = 0; i < net->params->len; i++)
+    {
+      const Param *p = &g_array_index (net->params, Param, i);
+      gcut_network_declare (copy, p->name, p->shape);
+    }
+  copy = gcut_network_finish (copy);
+  if (copy)
+    memcpy (copy->data, net->data, net->n_floats * sizeof (float));
+  return copy;
 }
 
 guint

@@ -25,8 +25,7 @@ gcut_patch_heads_new (const int *tap_channels, int n_taps, int nc)
       gcut_network_declare (net, w2, gcut_shape2 (nc, nc));
       gcut_network_declare (net, b2, gcut_shape1 (nc));
     }
-  gcut_network_finish (net);
-  return net;
+  return gcut_network_finish (net);
 }
 
 GcutValue
@@ -42,9 +41,10 @@ gcut_patch_heads_build (GcutNetwork *net, GcutGraph *graph, int tap, GcutValue f
 
   if (tap < 0 || tap >= h->n_taps)
     {
-      gcut_graph_set_error (graph, g_error_new (GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
-                                           "there is no projection head %d (%d taps)",
-                                           tap, h->n_taps));
+      gcut_graph_set_error (graph,
+                            g_error_new (GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
+                                         "there is no projection head %d (%d taps)", tap,
+                                         h->n_taps));
       return GCUT_NONE;
     }
   v = gcut_gather_locations (graph, features, idx);

@@ -59,8 +59,7 @@ gcut_patchgan_new (const GcutPatchGanConfig *config)
   describe (&d);
   net = gcut_network_new (GCUT_NETWORK_PATCHGAN, &d, sizeof d);
   gcut_sequential_declare (net, d.layers, d.n_layers);
-  gcut_network_finish (net);
-  return net;
+  return gcut_network_finish (net);
 }
 
 GcutValue

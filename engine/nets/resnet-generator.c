@@ -66,8 +66,7 @@ gcut_resnet_generator_new (const GcutResnetGeneratorConfig *config)
   describe (&g);
   net = gcut_network_new (GCUT_NETWORK_RESNET_GENERATOR, &g, sizeof g);
   gcut_sequential_declare (net, g.layers, g.n_layers);
-  gcut_network_finish (net);
-  return net;
+  return gcut_network_finish (net);
 }
 
 /* Layers up to the last tap make the encoder. */

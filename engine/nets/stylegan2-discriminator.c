@@ -68,8 +68,7 @@ gcut_stylegan2_discriminator_new (const GcutStyleGan2DiscriminatorConfig *config
   gcut_sg2_fill_blur (dis->blur, c_max, 1);
   d.net = gcut_network_new (GCUT_NETWORK_STYLEGAN2_DISCRIMINATOR, dis, size);
   declare (&d, c);
-  gcut_network_finish (d.net);
-  return d.net;
+  return gcut_network_finish (d.net);
 }
 
 GcutValue

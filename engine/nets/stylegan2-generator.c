@@ -172,8 +172,7 @@ gcut_stylegan2_generator_new (const GcutStyleGan2GeneratorConfig *config)
 
   d.net = gcut_network_new (GCUT_NETWORK_STYLEGAN2_GENERATOR, g, size);
   declare (&d, c);
-  gcut_network_finish (d.net);
-  return d.net;
+  return gcut_network_finish (d.net);
 }
 
 int

@@ -28,8 +28,13 @@ typedef enum
 
 GcutNetworkKind gcut_network_kind (const GcutNetwork *net);
 
+/* Every constructor below returns NULL when the parameters do not fit in
+ * memory (their sizes come from recipes and model files). */
 void gcut_network_free (GcutNetwork *net);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcutNetwork, gcut_network_free)
+/* The same kind, configuration and parameter values (gradients zero); NULL
+ * when out of memory. */
+GcutNetwork *gcut_network_copy (const GcutNetwork *net);
 
 guint gcut_network_n_params (const GcutNetwork *net);
 const char *gcut_network_param_name (const GcutNetwork *net, guint index);
