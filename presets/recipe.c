@@ -10,6 +10,7 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
+#include <gcp/gcp-input-file.h>
 #include <gcp/gcp-recipe.h>
 #include "safetensors-private.h"
 #include "presets-private.h"
@@ -785,18 +786,10 @@ gcp_recipe_load_file (const char *path, GError **error)
 {
   g_autofree char *text = NULL;
   gsize len;
-  g_autoptr (GError) local = NULL;
   GcpRecipe *r;
 
-  if (!g_file_get_contents (path, &text, &len, &local))
-    {
-      g_set_error (error, GCP_ERROR,
-                   g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                       ? GCP_ERROR_NOT_FOUND
-                       : GCP_ERROR_IO,
-                   "%s", local->message);
-      return NULL;
-    }
+  if (!gcp_read_regular (path, MAX_RECIPE_BYTES, &text, &len, error))
+    return NULL;
   r = gcp_recipe_parse (text, len, error);
   if (!r)
     g_prefix_error (error, "%s: ", path);

@@ -5,8 +5,10 @@
  * dtype and shape need, and no two share a name.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include <json-glib/json-glib.h>
+#include <gcp/gcp-input-file.h>
 
 #include "safetensors-private.h"
 
@@ -510,28 +512,27 @@ gcp_safetensors_load (const char *path, GError **error)
   g_autoptr (GError) local = NULL;
   g_autoptr (GMappedFile) file = NULL;
   g_autoptr (GBytes) bytes = NULL;
+  g_autofree char *name = NULL;
   GcpSafetensors *st;
+  int fd;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  file = g_mapped_file_new (path, FALSE, &local);
+  fd = gcp_open_regular (path, NULL, error);
+  if (fd < 0)
+    return NULL;
+  name = g_filename_display_name (path);
+  file = g_mapped_file_new_from_fd (fd, FALSE, &local);
+  close (fd);
   if (file == NULL)
     {
-      fail (error,
-            g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                ? GCP_ERROR_NOT_FOUND
-                : GCP_ERROR_IO,
-            "%s", local->message);
+      fail (error, GCP_ERROR_IO, "%s: %s", name, local->message);
       return NULL;
     }
   bytes = g_mapped_file_get_bytes (file);
   st = gcp_safetensors_parse (bytes, error);
   if (st == NULL)
-    {
-      g_autofree char *name = g_filename_display_name (path);
-
-      g_prefix_error (error, "%s: ", name);
-    }
+    g_prefix_error (error, "%s: ", name);
   return st;
 }
 

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <gcp/gcp-atomic-file.h>
 #include <gcut/gcut-error.h>
+#include <gcp/gcp-input-file.h>
 #include "image-io.h"
 
 void
@@ -112,13 +113,12 @@ gct_image_reader_open (const char *path, GError **error)
   FileSource *f;
   GeglNode *load;
   GeglRectangle box;
+  /* GEGL's loaders would block on a FIFO and misreport a directory. */
+  int fd = gcp_open_regular (path, NULL, error);
 
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s: no such image file",
-                   path);
-      return NULL;
-    }
+  if (fd < 0)
+    return NULL;
+  close (fd);
   if (!gegl_has_operation ("gegl:load"))
     {
       g_set_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,

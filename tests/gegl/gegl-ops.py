@@ -221,6 +221,24 @@ def train_graph(run_on, model_out, content=FOREST):
 
 
 @case
+def fifo_and_directory_refused_at_once():
+    """A FIFO would block the op (and GIMP) until a writer came; a directory
+    failed as "mmap() failed".  The timeout only turns a hang into a failure."""
+    fifo, folder = tmp("model-fifo.safetensors"), tmp("recipe-dir")
+    os.mkfifo(fifo)
+    os.mkdir(folder)
+    p = run(["gegl", FOREST, "-o", tmp("fifo.png"), "--", "gcut:translate", f"model={fifo}"],
+            timeout=60)
+    assert "FIFO" in p.stderr and "not a regular file" in p.stderr, p.stderr
+    p = run([os.path.join(BUILD, "training", "gcut-translate"), fifo, FOREST,
+             tmp("fifo-cli.png")], check=False, timeout=60)
+    assert p.returncode != 0 and "FIFO" in p.stderr, p.stderr
+    p = xml(train_graph(True, tmp("dir.safetensors")).replace(TINY_RECIPE, folder),
+            tmp("train-dir.png"))
+    assert "directory" in p.stderr and "not a regular file" in p.stderr, p.stderr
+
+
+@case
 def train_off_passes_through():
     xml(train_graph(False, tmp("never.safetensors")), tmp("train-off.png"))
     assert np.array_equal(load(tmp("train-off.png"))[..., :3], load(FOREST)[..., :3])

@@ -759,7 +759,8 @@ test_misaligned (void)
   g_assert_cmpfloat (w[2], ==, 1e10f);
 }
 
-/* load() names the file in its errors and tells a missing file apart. */
+/* load() names the file in its errors and tells a missing file and one that
+ * is not a regular file apart. */
 static void
 test_load_errors (void)
 {
@@ -774,7 +775,8 @@ test_load_errors (void)
   g_clear_error (&error);
 
   g_assert_null (gcp_safetensors_load (dir, &error));
-  g_assert_error (error, GCP_ERROR, GCP_ERROR_IO);
+  g_assert_error (error, GCP_ERROR, GCP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "is a directory, not a regular file"));
   g_clear_error (&error);
 
   g_assert_true (g_file_set_contents (cut, "\x10\0\0\0\0\0\0\0{}", 10, NULL));

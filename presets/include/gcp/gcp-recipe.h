@@ -194,7 +194,8 @@ void gcp_recipe_set_steps (GcpRecipe *recipe, gint64 steps);
 
 /* Parses and validates JSON text (len −1: NUL-terminated). */
 GcpRecipe *gcp_recipe_parse (const char *text, gssize len, GError **error);
-/* Reads a file; errors are prefixed with its name. */
+/* Reads a regular file (gcp_read_regular) of at most 1 MiB; parse errors are
+ * prefixed with its name. */
 GcpRecipe *gcp_recipe_load_file (const char *path, GError **error);
 /* A bare name ("cut", "cut.json") found by gcp_recipe_find, or a path (any
  * name with a '/'). */

@@ -71,7 +71,8 @@ typedef struct
 /* A loaded file; read-only, so it may be shared between threads. */
 typedef struct _GcpSafetensors GcpSafetensors;
 
-/* Maps the file (missing file: GCP_ERROR_NOT_FOUND).  The mapping relies on
+/* Maps the file (missing file: GCP_ERROR_NOT_FOUND; a FIFO, directory or
+ * device: GCP_ERROR_INVALID, see gcp_open_regular()).  The mapping relies on
  * the file not being truncated while loaded, which our writer never does: it
  * replaces files by renaming. */
 GcpSafetensors *gcp_safetensors_load (const char *path, GError **error);
