@@ -230,6 +230,79 @@ gcp_model_load_network (const GcpModel *model, const char *prefix, GcutNetwork *
          && gcp_network_load (net, model->st, prefix, NULL, error);
 }
 
+/* ---- what a file can hold ---- */
+
+/* The tensors of models and checkpoints: the networks', the Adam states' (m,
+ * v and step each) and the trainer's own (step, seconds, random streams, loss
+ * history; TRAINER_TENSORS leaves room for more). */
+static const char *const tensor_prefixes[]
+    = { "G.", "D.", "F.", "adam.G.", "adam.D.", "adam.F.", "trainer.", NULL };
+#define ADAM_TENSORS 3
+#define TRAINER_TENSORS 16
+/* The largest StyleGAN2-lite discriminator gcut_stylegan2_discriminator_new
+ * makes (its input size). */
+#define SG2_D_MAX_SIZE 1024
+/* Per tensor: the name, then dtype, shape (up to GCP_MAX_DIMS 20-digit sizes),
+ * offsets and punctuation take under 512 bytes however a writer spaces them. */
+#define ENTRY_BYTES 512
+/* The metadata: a recipe (written escaped, at most 3 bytes per byte of text)
+ * and a few small records. */
+#define METADATA_BYTES (3 * (guint64)GCP_MAX_RECIPE_BYTES + (1 << 16))
+
+/* Adds net's tensor count to *n and its longest name to *longest; the counts
+ * depend on the depths only, so the nets are made as narrow as they go. */
+static void
+count_tensors (GcutNetwork *net, guint *n, gsize *longest)
+{
+  g_assert (net); /* a few bytes of parameters */
+  *n += gcut_network_n_params (net);
+  for (guint i = 0; i < gcut_network_n_params (net); i++)
+    *longest = MAX (*longest, strlen (gcut_network_param_name (net, i)));
+  gcut_network_free (net);
+}
+
+static gpointer
+compute_model_limits (gpointer data)
+{
+  GcpHeaderLimits *limits = data;
+  int n_blocks = (int)gcp_recipe_key_max ("architecture.generator.n_blocks");
+  int n_down = (int)gcp_recipe_key_max ("architecture.generator.n_downsampling");
+  int n_layers = (int)gcp_recipe_key_max ("architecture.discriminator.n_layers");
+  GcpGeneratorConfig resnet = { GCP_GENERATOR_RESNET, 1, n_blocks, FALSE, FALSE, 1 };
+  GcpGeneratorConfig sg2
+      = { GCP_GENERATOR_STYLEGAN2_LITE, 1, n_blocks, FALSE, FALSE, n_down };
+  int taps[GCUT_GENERATOR_N_TAPS] = { 1, 1, 1, 1, 1 };
+  guint n_g = 0, n_g2 = 0, n_d = 0, n_d2 = 0, n_f = 0;
+  gsize longest = 0;
+
+  count_tensors (gcp_generator_new (&resnet, NULL), &n_g, &longest);
+  count_tensors (gcp_generator_new (&sg2, NULL), &n_g2, &longest);
+  count_tensors (gcut_patchgan_new (&(GcutPatchGanConfig){ 1, n_layers, TRUE }), &n_d,
+                 &longest);
+  count_tensors (gcut_stylegan2_discriminator_new (
+                     &(GcutStyleGan2DiscriminatorConfig){ 1, SG2_D_MAX_SIZE }),
+                 &n_d2, &longest);
+  count_tensors (gcut_patch_heads_new (taps, GCUT_GENERATOR_N_TAPS, 1), &n_f, &longest);
+  limits->max_tensors
+      = MAX (n_g, n_g2) + MAX (n_d, n_d2) + n_f + 3 * ADAM_TENSORS + TRAINER_TENSORS;
+  limits->max_header_bytes
+      = METADATA_BYTES
+        + (guint64)limits->max_tensors * (strlen ("adam.G.") + longest + ENTRY_BYTES);
+  limits->prefixes = tensor_prefixes;
+  return NULL;
+}
+
+const GcpHeaderLimits *
+gcp_model_header_limits (void)
+{
+  static GcpHeaderLimits limits;
+  static GOnce once = G_ONCE_INIT;
+  g_once (&once, compute_model_limits, &limits);
+  return &limits;
+}
+
+/* ---- reading ---- */
+
 static GcpModel *
 model_from_file (GcpSafetensors *st_in, GError **error)
 {
@@ -328,7 +401,8 @@ model_from_file (GcpSafetensors *st_in, GError **error)
 GcpModel *
 gcp_model_parse (GBytes *bytes, GError **error)
 {
-  GcpSafetensors *st = gcp_safetensors_parse (bytes, error);
+  GcpSafetensors *st
+      = gcp_safetensors_parse_limited (bytes, gcp_model_header_limits (), error);
   return st ? model_from_file (st, error) : NULL;
 }
 
@@ -341,7 +415,7 @@ gcp_model_load (const char *name_or_path, GError **error)
 
   if (!path)
     return NULL;
-  st = gcp_safetensors_load (path, error);
+  st = gcp_safetensors_load_limited (path, gcp_model_header_limits (), error);
   if (!st)
     return NULL;
   model = model_from_file (st, error);

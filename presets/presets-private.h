@@ -5,6 +5,18 @@
 
 G_BEGIN_DECLS
 
+/* What a model or checkpoint header can hold (safetensors-private.h): the
+ * tensors and names of the largest networks recipes make, and the metadata. */
+typedef struct _GcpHeaderLimits GcpHeaderLimits;
+const GcpHeaderLimits *gcp_model_header_limits (void);
+
+/* Recipes are read whole; none needs more. */
+#define GCP_MAX_RECIPE_BYTES (1 << 20)
+
+/* The largest value the recipe schema allows for the numeric key path
+ * ("architecture.generator.n_blocks"). */
+double gcp_recipe_key_max (const char *path);
+
 /* The path of preset `name`: as given when it contains a '/', else the first
  * file name + ext (unless name ends in it) found in the folders of the
  * environment variable env (colon-separated), then $XDG_DATA_HOME/gegl-cut/sub,

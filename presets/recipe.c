@@ -19,8 +19,6 @@
 #define GCP_DATADIR "/usr/local/share"
 #endif
 
-#define MAX_RECIPE_BYTES (1 << 20)
-
 typedef enum
 {
   F_OBJECT,
@@ -230,6 +228,15 @@ find_field (const char *path)
     if (g_str_equal (fields[i].path, path))
       return &fields[i];
   return NULL;
+}
+
+double
+gcp_recipe_key_max (const char *path)
+{
+  const Field *f = find_field (path);
+  g_return_val_if_fail (
+      f && (f->type == F_INT || f->type == F_INT64 || f->type == F_DOUBLE), 0);
+  return f->max;
 }
 
 static char *
@@ -694,11 +701,11 @@ parse_json (const char *text, gsize len, const char *what, GError **error)
   DupCheck dup = { NULL, NULL, NULL };
   gboolean ok;
 
-  if (len > MAX_RECIPE_BYTES)
+  if (len > GCP_MAX_RECIPE_BYTES)
     {
       g_set_error (error, GCP_ERROR, GCP_ERROR_CORRUPT,
                    "%s is too large (%" G_GSIZE_FORMAT " bytes, at most %d)", what, len,
-                   MAX_RECIPE_BYTES);
+                   GCP_MAX_RECIPE_BYTES);
       return NULL;
     }
   if (memchr (text, 0, len))
@@ -788,7 +795,7 @@ gcp_recipe_load_file (const char *path, GError **error)
   gsize len;
   GcpRecipe *r;
 
-  if (!gcp_read_regular (path, MAX_RECIPE_BYTES, &text, &len, error))
+  if (!gcp_read_regular (path, GCP_MAX_RECIPE_BYTES, &text, &len, error))
     return NULL;
   r = gcp_recipe_parse (text, len, error);
   if (!r)

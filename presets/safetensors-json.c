@@ -173,6 +173,13 @@ scan_literal (Scanner *s)
 gboolean
 gcp_json_check_strict (const char *text, gsize len, GError **error)
 {
+  return gcp_json_check_strict_keys (text, len, NULL, NULL, error);
+}
+
+gboolean
+gcp_json_check_strict_keys (const char *text, gsize len, GcpJsonKeyFunc root_key,
+                            gpointer data, GError **error)
+{
   Scanner s = { text, text, text + len, error };
   char open[MAX_DEPTH]; /* '{' or '[' for each container we are in */
   int depth = 0;
@@ -196,9 +203,13 @@ gcp_json_check_strict (const char *text, gsize len, GError **error)
 
       if (state == KEY)
         {
+          const char *key = s.p + 1;
+
           if (*s.p != '"')
             return fail (&s, "expected a member name");
           if (!scan_string (&s))
+            return FALSE;
+          if (depth == 1 && root_key && !root_key (key, s.p - 1 - key, data, error))
             return FALSE;
           skip_space (&s);
           if (s.p == s.end || *s.p != ':')

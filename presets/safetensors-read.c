@@ -403,13 +403,49 @@ read_header (GcpSafetensors *st, JsonObject *root, const guint8 *buffer,
   return TRUE;
 }
 
-/* Parses the JSON of the header; checks syntax and duplicates. */
+/* Counts the tensors and checks their names as the syntax check meets them. */
+typedef struct
+{
+  const GcpHeaderLimits *limits;
+  guint n_tensors;
+} KeyCheck;
+
+static gboolean
+check_key (const char *key, gsize len, gpointer data, GError **error)
+{
+  KeyCheck *k = data;
+  const char *const *prefixes = k->limits->prefixes;
+  gboolean known = prefixes == NULL;
+
+  if (len == strlen ("__metadata__") && memcmp (key, "__metadata__", len) == 0)
+    return TRUE;
+  if (++k->n_tensors > k->limits->max_tensors)
+    return fail (error, GCP_ERROR_CORRUPT,
+                 "the header lists more than %u tensors, more than the file can hold",
+                 k->limits->max_tensors);
+  for (guint i = 0; !known && prefixes[i]; i++)
+    known = len >= strlen (prefixes[i])
+            && memcmp (key, prefixes[i], strlen (prefixes[i])) == 0;
+  if (!known)
+    {
+      g_autofree char *name = g_strndup (key, MIN (len, 64));
+      g_autofree char *expected = g_strjoinv ("…, ", (char **)prefixes);
+      return fail (error, GCP_ERROR_MISMATCH,
+                   "unexpected tensor “%s%s” (the names start with %s…)", name,
+                   len > 64 ? "…" : "", expected);
+    }
+  return TRUE;
+}
+
+/* Parses the JSON of the header; checks syntax, limits and duplicates. */
 static JsonParser *
-parse_json (const char *header, gsize header_len, GError **error)
+parse_json (const char *header, gsize header_len, const GcpHeaderLimits *limits,
+            GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GError) json_error = NULL;
   Duplicates dups = { NULL };
+  KeyCheck keys = { limits, 0 };
   gboolean ok;
 
   if (header_len == 0 || header[0] != '{')
@@ -417,7 +453,7 @@ parse_json (const char *header, gsize header_len, GError **error)
       fail (error, GCP_ERROR_CORRUPT, "header does not start with “{”");
       return NULL;
     }
-  if (!gcp_json_check_strict (header, header_len, error))
+  if (!gcp_json_check_strict_keys (header, header_len, check_key, &keys, error))
     return NULL;
 
   dups.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -437,8 +473,18 @@ parse_json (const char *header, gsize header_len, GError **error)
   return ok ? g_steal_pointer (&parser) : NULL;
 }
 
+/* The reference implementation's limits: any number of tensors. */
+static const GcpHeaderLimits any_file = { GCP_MAX_HEADER_BYTES, G_MAXUINT, NULL };
+
 GcpSafetensors *
 gcp_safetensors_parse (GBytes *bytes, GError **error)
+{
+  return gcp_safetensors_parse_limited (bytes, &any_file, error);
+}
+
+GcpSafetensors *
+gcp_safetensors_parse_limited (GBytes *bytes, const GcpHeaderLimits *limits,
+                               GError **error)
 {
   gsize size;
   const guint8 *data = g_bytes_get_data (bytes, &size);
@@ -463,11 +509,12 @@ gcp_safetensors_parse (GBytes *bytes, GError **error)
       fail (error, GCP_ERROR_CORRUPT, "header length is 0");
       return NULL;
     }
-  if (header_len > GCP_MAX_HEADER_BYTES)
+  if (header_len > limits->max_header_bytes)
     {
       fail (error, GCP_ERROR_CORRUPT,
-            "header length %" G_GUINT64_FORMAT " is over the limit of %d bytes",
-            header_len, GCP_MAX_HEADER_BYTES);
+            "header length %" G_GUINT64_FORMAT " is over the limit of %" G_GUINT64_FORMAT
+            " bytes",
+            header_len, limits->max_header_bytes);
       return NULL;
     }
   if (header_len > size - 8)
@@ -487,7 +534,7 @@ gcp_safetensors_parse (GBytes *bytes, GError **error)
             (gsize)(bad - header));
       return NULL;
     }
-  parser = parse_json (header, header_len, error);
+  parser = parse_json (header, header_len, limits, error);
   if (parser == NULL)
     return NULL;
 
@@ -508,6 +555,13 @@ gcp_safetensors_parse (GBytes *bytes, GError **error)
 
 GcpSafetensors *
 gcp_safetensors_load (const char *path, GError **error)
+{
+  return gcp_safetensors_load_limited (path, &any_file, error);
+}
+
+GcpSafetensors *
+gcp_safetensors_load_limited (const char *path, const GcpHeaderLimits *limits,
+                              GError **error)
 {
   g_autoptr (GError) local = NULL;
   g_autoptr (GMappedFile) file = NULL;
@@ -530,7 +584,7 @@ gcp_safetensors_load (const char *path, GError **error)
       return NULL;
     }
   bytes = g_mapped_file_get_bytes (file);
-  st = gcp_safetensors_parse (bytes, error);
+  st = gcp_safetensors_parse_limited (bytes, limits, error);
   if (st == NULL)
     g_prefix_error (error, "%s: ", name);
   return st;
