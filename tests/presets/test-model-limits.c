@@ -2,36 +2,17 @@
  * not fit in memory: refused with an error, within bounded memory.
  *
  * The memory bounds are checked in a subprocess whose address space is capped
- * (RLIMIT_AS) at what it already uses plus the allowance: running past it makes
- * an allocation fail, which GLib and json-glib turn into an abort, so the
- * subprocess fails.  Its time limit is only a generous guard against hangs. */
+ * (gcp_test_cap_address_space) at what it already uses plus the allowance.
+ * Its time limit is only a generous guard against hangs. */
 #include <string.h>
-#include <sys/resource.h>
 
 #include <gcut/gcut-error.h>
 #include <gcp/gcp-model-file.h>
+#include "test-memory.h"
 
 #define MiB (1024 * 1024)
 /* A hang, not a slow machine: a refusal takes milliseconds. */
 #define SUBPROCESS_TIMEOUT_US (120 * G_USEC_PER_SEC)
-
-/* Caps the address space at its current size plus extra; FALSE where that
- * cannot be known (no /proc). */
-static gboolean
-cap_address_space (gsize extra)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-  struct rlimit lim;
-  guint64 kib;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL)
-      || !(line = strstr (status, "\nVmSize:")))
-    return FALSE;
-  kib = g_ascii_strtoull (line + strlen ("\nVmSize:"), NULL, 10);
-  lim.rlim_cur = lim.rlim_max = kib * 1024 + extra;
-  return setrlimit (RLIMIT_AS, &lim) == 0;
-}
 
 /* A model file whose header lists empty tensors prefix0, prefix1, … (hex)
  * until it is header_bytes long, after valid model metadata. */
@@ -74,7 +55,7 @@ test_many_tensors_memory (void)
   if (g_test_subprocess ())
     {
       g_autoptr (GBytes) b = empty_tensors (99900000, "G.");
-      if (!cap_address_space (100 * MiB))
+      if (!gcp_test_cap_address_space (100 * MiB))
         {
           g_test_skip ("no /proc/self/status");
           return;
@@ -111,7 +92,7 @@ test_generator_out_of_memory (void)
     {
       GcpGeneratorConfig huge = { GCP_GENERATOR_RESNET, 512, 32, TRUE, TRUE, 2 };
       g_autoptr (GError) error = NULL;
-      if (!cap_address_space (1024 * MiB))
+      if (!gcp_test_cap_address_space (1024 * MiB))
         {
           g_test_skip ("no /proc/self/status");
           return;
