@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <gcp/gcp-recipe.h>
 
 G_BEGIN_DECLS
 
@@ -28,5 +29,10 @@ char *gcp_data_find (const char *name, const char *what, const char *ext, const 
  * once (an earlier folder hides a later one's file, as in lookups);
  * NULL-terminated, free with g_strfreev. */
 char **gcp_data_list (const char *ext, const char *env, const char *sub);
+
+/* Whether the recipe's generator and discriminator can run on its crops and
+ * leave each contrastive patch a negative, by building narrow copies of them;
+ * the error names the key to change.  Part of gcp_recipe_validate(). */
+gboolean gcp_recipe_check_networks (const GcpRecipe *recipe, GError **error);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
  * ranges, defaults and meanings are defined: parsing, defaults, validation,
  * the JSON writer and gcp_recipe_schema_text() all walk it. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -181,8 +182,8 @@ static const Field fields[] = {
         "resize_crop (CUT) or zoom_crops (SinCUT)"),
   NUM ("sampling.load_size", F_INT, sampling.load_size, 16, FALSE, 8192, FALSE, 286,
        "resize_crop: images are resized to this square first"),
-  NUM ("sampling.crop_size", F_INT, sampling.crop_size, 16, FALSE, 4096, FALSE, 256,
-       "side of the square crops, a multiple of 4"),
+  NUM ("sampling.crop_size", F_INT, sampling.crop_size, 4, FALSE, 4096, FALSE, 256,
+       "side of the square crops, a multiple of 4 that the networks can take"),
   NUM ("sampling.zoom_min", F_DOUBLE, sampling.zoom_min, 0, TRUE, 4, FALSE,
        0.3333333333333333, "zoom_crops: smallest zoom per axis"),
   NUM ("sampling.zoom_max", F_DOUBLE, sampling.zoom_max, 0, TRUE, 4, FALSE, 1,
@@ -527,8 +528,39 @@ read_object (GcpRecipe *r, JsonObject *obj, const char *prefix, GError **error)
   return TRUE;
 }
 
-gboolean
-gcp_recipe_validate (const GcpRecipe *r, GError **error)
+/* What float32 makes of v: the networks and losses compute in float32, where
+ * a value under the smallest normal number is 0 or loses its precision (τ =
+ * 1e-300 became 0), and one just under an open maximum rounds up to it (β2 =
+ * 0.99999999 became 1). */
+static gboolean
+check_float32 (const Field *f, double v, GError **error)
+{
+  char got[40], lo[40], hi[40];
+
+  /* Float32 limits with float32's own 9 digits. */
+  format_double (got, sizeof got, v);
+  g_ascii_formatd (lo, sizeof lo, "%.8g", FLT_MIN);
+  if (v != 0 && fabs (v) < FLT_MIN)
+    return f->min_open
+               ? fail (error, f->path,
+                       "must be at least %s (the smallest normal float32), got %s", lo,
+                       got)
+               : fail (error, f->path,
+                       "must be 0 or at least %s (the smallest normal float32), "
+                       "got %s",
+                       lo, got);
+  if (f->max_open && (float)v >= f->max)
+    {
+      g_ascii_formatd (hi, sizeof hi, "%.8g", nextafterf ((float)f->max, 0));
+      return fail (error, f->path, "must be at most %s (below %g in float32), got %s", hi,
+                   f->max, got);
+    }
+  return TRUE;
+}
+
+/* Each value in its range, and the rules between keys. */
+static gboolean
+validate_fields (const GcpRecipe *r, GError **error)
 {
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
     {
@@ -566,6 +598,8 @@ gcp_recipe_validate (const GcpRecipe *r, GError **error)
           format_double (buf, sizeof buf, v);
           return fail (error, f->path, "must be in %s, got %s", range, buf);
         }
+      if (f->type == F_DOUBLE && !check_float32 (f, v, error))
+        return FALSE;
     }
   if (r->schedule.decay_start > r->schedule.steps)
     return fail (error, "schedule.decay_start",
@@ -593,7 +627,20 @@ gcp_recipe_validate (const GcpRecipe *r, GError **error)
                  "must be at least 5 for resnet (the contrastive loss taps the "
                  "output of block 5), got %d",
                  r->generator.n_blocks);
+  if (r->generator.kind == GCP_GENERATOR_STYLEGAN2_LITE
+      && r->generator.n_downsampling + r->generator.n_blocks / 2 < 3)
+    return fail (error, "architecture.generator.n_blocks",
+                 "must be at least %d for stylegan2-lite with %d downsampling%s (the "
+                 "contrastive loss taps encoder layer 4), got %d",
+                 2 * (3 - r->generator.n_downsampling), r->generator.n_downsampling,
+                 r->generator.n_downsampling == 1 ? "" : "s", r->generator.n_blocks);
   return TRUE;
+}
+
+gboolean
+gcp_recipe_validate (const GcpRecipe *r, GError **error)
+{
+  return validate_fields (r, error) && gcp_recipe_check_networks (r, error);
 }
 
 /* json-glib reads integer literals into a gint64 and silently wraps those
@@ -936,7 +983,8 @@ gcp_generator_config_parse (const char *text, GcpGeneratorConfig *config, GError
     return FALSE;
   if (!read_object (r, json_node_get_object (root), "architecture.generator", error))
     return FALSE;
-  if (!gcp_recipe_validate (r, error))
+  /* A model's generator alone: the recipe's other keys are defaults. */
+  if (!validate_fields (r, error))
     return FALSE;
   *config = r->generator;
   return TRUE;

@@ -235,6 +235,56 @@ static const Hostile hostile[] = {
     "sampling.zoom_min: must be at most sampling.zoom_max (0.5), got 0.9" },
   { "{\"architecture\": {\"generator\": {\"n_blocks\": 3}}}", GCP_ERROR_INVALID,
     "architecture.generator.n_blocks: must be at least 5 for resnet*" },
+  /* Numbers float32 cannot hold: they became 0, or 1, and failed later
+   * without naming the key. */
+  { "{\"losses\": {\"nce\": {\"tau\": 1e-300}}}", GCP_ERROR_INVALID,
+    "losses.nce.tau: must be at least 1.1754944e-38 (the smallest normal float32), got "
+    "1e-300" },
+  { "{\"losses\": {\"nce\": {\"kind\": \"weightnce\", \"beta\": 1e-40}}}",
+    GCP_ERROR_INVALID, "losses.nce.beta: must be at least 1.1754944e-38*" },
+  { "{\"losses\": {\"nce\": {\"q\": 1e-300}}}", GCP_ERROR_INVALID,
+    "losses.nce.q: must be at least 1.1754944e-38*" },
+  { "{\"losses\": {\"nce\": {\"kind\": \"hdce\", \"gamma_end\": 1e-39}}}",
+    GCP_ERROR_INVALID, "losses.nce.gamma_end: must be at least 1.1754944e-38*" },
+  { "{\"losses\": {\"gan\": {\"weight\": 1e-300}}}", GCP_ERROR_INVALID,
+    "losses.gan.weight: must be 0 or at least 1.1754944e-38 (the smallest normal "
+    "float32), got 1e-300" },
+  { "{\"optimizer\": {\"lr\": 1e-300}}", GCP_ERROR_INVALID,
+    "optimizer.lr: must be at least 1.1754944e-38*" },
+  { "{\"optimizer\": {\"eps\": 1e-45}}", GCP_ERROR_INVALID,
+    "optimizer.eps: must be at least 1.1754944e-38*" },
+  { "{\"optimizer\": {\"beta2\": 0.99999999}}", GCP_ERROR_INVALID,
+    "optimizer.beta2: must be at most 0.99999994 (below 1 in float32), got 0.99999999" },
+  { "{\"optimizer\": {\"beta1\": 0.999999999}}", GCP_ERROR_INVALID,
+    "optimizer.beta1: must be at most 0.99999994*" },
+  /* Crops the networks cannot take: found by building them, so the
+   * smallest depends on the architecture. */
+  { "{\"sampling\": {\"crop_size\": 16}}", GCP_ERROR_INVALID,
+    "sampling.crop_size: the networks cannot run on crops this small (conv2d: *" },
+  { "{\"architecture\": {\"discriminator\": {\"n_layers\": 8}}}", GCP_ERROR_INVALID,
+    "sampling.crop_size: the networks cannot run on crops this small*" },
+  { "{\"architecture\": {\"discriminator\": {\"kind\": \"stylegan2-lite\"}},"
+    " \"sampling\": {\"crop_size\": 80}}",
+    GCP_ERROR_INVALID,
+    "sampling.crop_size: the stylegan2-lite discriminator takes crops of 2^k to 5/4·2^k "
+    "− "
+    "1 pixels, k from 3 to 10 (64 to 79, 128 to 159, …); the smallest these networks "
+    "take "
+    "is 8, got 80" },
+  { "{\"architecture\": {\"generator\": {\"kind\": \"stylegan2-lite\", "
+    "\"n_downsampling\": 4, \"n_blocks\": 2}, \"discriminator\": {\"kind\": "
+    "\"stylegan2-lite\"}}, \"sampling\": {\"crop_size\": 68}}",
+    GCP_ERROR_INVALID,
+    "sampling.crop_size: the generator gives back 64-pixel images for these crops; the "
+    "smallest these networks take is 16, got 68" },
+  { "{\"architecture\": {\"generator\": {\"kind\": \"stylegan2-lite\", "
+    "\"n_downsampling\": 1, \"n_blocks\": 2}}}",
+    GCP_ERROR_INVALID,
+    "architecture.generator.n_blocks: must be at least 4 for stylegan2-lite with 1 "
+    "downsampling*" },
+  { "{\"architecture\": {\"heads\": {\"n_patches\": 1}}}", GCP_ERROR_INVALID,
+    "architecture.heads.n_patches: must be at least 2 when each crop's patches are the "
+    "negatives*" },
   /* json-glib would wrap these around silently. */
   { "{\"seed\": 99999999999999999999}", GCP_ERROR_INVALID,
     "seed: must be an integer in [0, 9007199254740991], got 1e+20" },

@@ -201,8 +201,9 @@ GcpRecipe *gcp_recipe_load_file (const char *path, GError **error);
  * name with a '/'). */
 GcpRecipe *gcp_recipe_load (const char *name_or_path, GError **error);
 
-/* Checks ranges and the keys that depend on each other (also after a caller
- * changed fields); the message names the key. */
+/* Checks ranges, what float32 makes of each number, the keys that depend on
+ * each other, and that the networks can run on the crops (also after a
+ * caller changed fields); the message names the key. */
 gboolean gcp_recipe_validate (const GcpRecipe *recipe, GError **error);
 
 /* The whole recipe as pretty JSON with every key (newly allocated). */
