@@ -111,10 +111,18 @@ encode (GcutOpsModel *model, int layer, const float *rgb, int w, int h, Features
     return FALSE;
   rows_shape = gcut_graph_shape (graph, rows);
   out->dim = rows_shape.dims[1];
-  idx = g_new (gint32, (gsize)out->width * out->height);
+  /* The model's head width sets the size. */
+  idx = g_try_new (gint32, (gsize)out->width * out->height);
+  out->rows = g_try_new (float, (gsize)out->width * out->height * out->dim);
+  if (!idx || !out->rows)
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                   _ ("Not enough memory for %d×%d features of %d values"), out->width,
+                   out->height, out->dim);
+      return FALSE;
+    }
   for (gint32 i = 0; i < out->width * out->height; i++)
     idx[i] = i;
-  out->rows = g_new (float, (gsize)out->width * out->height * out->dim);
   return gcut_plan_set_input (plan, x, rgb, error)
          && gcut_plan_set_indices (plan, locations, idx, error)
          && gcut_plan_forward (plan, error)
@@ -193,13 +201,21 @@ sample (const float *map, int mw, int mh, double fx, double fy)
                  + (map[y1 * mw + x0] * (1 - ax) + map[y1 * mw + x1] * ax) * ay);
 }
 
-static void
+static gboolean
 render (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
-        const GeglRectangle *box, const float *map, int mw, int mh)
+        const GeglRectangle *box, const float *map, int mw, int mh, GError **error)
 {
   GeglProperties *o = GEGL_PROPERTIES (operation);
   double qx = o->x * box->width, qy = o->y * box->height;
-  g_autofree float *row = g_new (float, (gsize)box->width * 4);
+  /* One row of the image: a gigapixel may be one very long row. */
+  g_autofree float *row = g_try_new (float, (gsize)box->width * 4);
+
+  if (!row)
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                   _ ("Not enough memory for a row of %d pixels"), box->width);
+      return FALSE;
+    }
 
   for (int y = 0; y < box->height; y++)
     {
@@ -225,6 +241,7 @@ render (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
       if (y % 64 == 0)
         gegl_operation_progress (operation, 0.5 + 0.5 * y / box->height, _ ("Drawing"));
     }
+  return TRUE;
 }
 
 static gboolean
@@ -256,14 +273,16 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
       gcut_ops_rgba_to_rgb (rgba, (gsize)w * h, (gsize)w * h, rgb);
       gegl_operation_progress (operation, 0.0, _ ("Encoding"));
     }
-  if (!model || !encode (model, o->layer, rgb, w, h, &features, &error))
+  if (model && encode (model, o->layer, rgb, w, h, &features, &error))
+    map = similarity_map (&features, o->x, o->y, o->temperature);
+  if (!map
+      || !render (operation, input, output, &box, map, features.width, features.height,
+                  &error))
     {
       features_clear (&features);
       gcut_ops_fail (operation, &o->error, error, input, output, &box);
       return TRUE;
     }
-  map = similarity_map (&features, o->x, o->y, o->temperature);
-  render (operation, input, output, &box, map, features.width, features.height);
   features_clear (&features);
   gcut_ops_clear_error (&o->error);
   return TRUE;

@@ -341,9 +341,10 @@ check_coverage (GArray *entries, guint64 buffer_size, GError **error)
 }
 
 /* Points views into the file, or at a copy where the file leaves the data
- * misaligned for its dtype (or in the wrong byte order). */
-static void
-place_data (GcpSafetensors *st, GArray *entries, const guint8 *buffer)
+ * misaligned for its dtype (or in the wrong byte order): as large as the
+ * tensor, so running out of memory for it is an error. */
+static gboolean
+place_data (GcpSafetensors *st, GArray *entries, const guint8 *buffer, GError **error)
 {
   st->n_tensors = entries->len;
   st->tensors = g_new (GcpTensorView, MAX (entries->len, 1));
@@ -360,8 +361,14 @@ place_data (GcpSafetensors *st, GArray *entries, const guint8 *buffer)
       else if ((guintptr)data % size != 0
                || (G_BYTE_ORDER != G_LITTLE_ENDIAN && size > 1))
         {
-          guint8 *copy = g_memdup2 (data, view->n_bytes);
+          guint8 *copy = g_try_malloc (view->n_bytes);
 
+          if (!copy)
+            return fail (error, GCP_ERROR_IO,
+                         "tensor “%s”: not enough memory to align its %" G_GSIZE_FORMAT
+                         " bytes",
+                         view->name, view->n_bytes);
+          memcpy (copy, data, view->n_bytes);
           if (G_BYTE_ORDER != G_LITTLE_ENDIAN)
             gcp_swap_elements (copy, view->n_bytes, size);
           g_ptr_array_add (st->copies, copy);
@@ -371,6 +378,7 @@ place_data (GcpSafetensors *st, GArray *entries, const guint8 *buffer)
         view->data = data;
       g_hash_table_insert (st->by_name, (gpointer)view->name, view);
     }
+  return TRUE;
 }
 
 static gboolean
@@ -397,10 +405,8 @@ read_header (GcpSafetensors *st, JsonObject *root, const guint8 *buffer,
       g_array_append_val (entries, entry);
     }
 
-  if (!check_coverage (entries, buffer_size, error))
-    return FALSE;
-  place_data (st, entries, buffer);
-  return TRUE;
+  return check_coverage (entries, buffer_size, error)
+         && place_data (st, entries, buffer, error);
 }
 
 /* Counts the tensors and checks their names as the syntax check meets them. */

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <math.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -338,29 +337,4 @@ gct_image_save (const GctImage *image, const char *path, GError **error)
   ok = size > 0 && copy_to (fd, size, path, error);
   close (fd);
   return ok;
-}
-
-float *
-gct_image_to_tensor (const GctImage *image)
-{
-  gsize plane = (gsize)image->width * image->height;
-  float *t = g_new (float, 3 * plane);
-  for (gsize i = 0; i < plane; i++)
-    for (int c = 0; c < 3; c++)
-      {
-        float v = image->rgba[4 * i + c];
-        /* NaN or infinite pixels would spread through instance norm to the
-         * whole output: treat them as mid grey. */
-        t[c * plane + i] = isfinite (v) ? v * 2.f - 1.f : 0.f;
-      }
-  return t;
-}
-
-void
-gct_image_from_tensor (GctImage *image, const float *t)
-{
-  gsize plane = (gsize)image->width * image->height;
-  for (gsize i = 0; i < plane; i++)
-    for (int c = 0; c < 3; c++)
-      image->rgba[4 * i + c] = CLAMP ((t[c * plane + i] + 1.f) * 0.5f, 0.f, 1.f);
 }

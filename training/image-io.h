@@ -56,8 +56,4 @@ gboolean gct_image_save (const GctImage *image, const char *path, GError **error
  * path has no extension or one GEGL cannot write. */
 const char *gct_image_saver (const char *path, GError **error);
 
-/* RGB as an NCHW tensor (1, 3, H, W) in [-1, 1], and back (alpha untouched). */
-float *gct_image_to_tensor (const GctImage *image);
-void gct_image_from_tensor (GctImage *image, const float *tensor);
-
 G_END_DECLS

@@ -150,16 +150,24 @@ gct_r1_new (GcutNetwork *D, GcutBackend *backend, int batch, int size, double ep
   if (!r1->h_plan)
     return NULL;
 
-  r1->ones = g_new (float, r1->n_logits);
+  /* Sizes follow from the recipe's batch, crop and discriminator. */
+  gcut_network_grads (D, &n_params);
+  r1->ones = g_try_new (float, r1->n_logits);
+  r1->seed = g_try_new (float, 2 * r1->n_logits);
+  r1->g = g_try_new (float, r1->n_x);
+  r1->x2 = g_try_new (float, 2 * r1->n_x);
+  r1->saved = g_try_new (float, n_params);
+  r1->z = g_try_new (float, n_z);
+  r1->slope = g_try_new (float, 2 * n_z);
+  if (!r1->ones || !r1->seed || !r1->g || !r1->x2 || !r1->saved || !r1->z || !r1->slope)
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                   "R1: not enough memory for a batch of %d crops of %d pixels", batch,
+                   size);
+      return NULL;
+    }
   for (gsize i = 0; i < r1->n_logits; i++)
     r1->ones[i] = 1.0f;
-  r1->seed = g_new (float, 2 * r1->n_logits);
-  r1->g = g_new (float, r1->n_x);
-  r1->x2 = g_new (float, 2 * r1->n_x);
-  gcut_network_grads (D, &n_params);
-  r1->saved = g_new (float, n_params);
-  r1->z = g_new (float, n_z);
-  r1->slope = g_new (float, 2 * n_z);
   return g_steal_pointer (&r1);
 }
 

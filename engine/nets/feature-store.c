@@ -6,6 +6,8 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include <gcut/gcut-error.h>
+
 #include "feature-store-private.h"
 
 struct _GcutFeatureStore
@@ -87,7 +89,14 @@ gcut_feature_store_new (int width, int height, int channels, int image_width,
       io_error (s, err, error);
       return NULL;
     }
-  s->row = g_new (float, (gsize)width *channels);
+  s->row = g_try_new (float, (gsize)width *channels);
+  if (!s->row)
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                   "not enough memory for a row of the features of a %d×%d image",
+                   image_width, image_height);
+      return NULL;
+    }
   return g_steal_pointer (&s);
 }
 

@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 
 #include <gcp/gcp-safetensors.h>
+#include "test-memory.h"
 
 /* ---- helpers ---- */
 
@@ -792,6 +793,45 @@ test_load_errors (void)
   remove_tree (dir);
 }
 
+/* A misaligned tensor too large to copy under a 64 MB address-space cap is an
+ * error, not an abort: the copy's size is the file's to choose. */
+static void
+test_misaligned_out_of_memory (void)
+{
+  const gsize n_bytes = 256 << 20;
+  g_autofree char *header
+      = g_strdup_printf ("{\"w\":{\"dtype\":\"F32\",\"shape\":[%" G_GSIZE_FORMAT
+                         "],\"data_offsets\":[0,%" G_GSIZE_FORMAT "]}}",
+                         n_bytes / 4, n_bytes);
+  guint64 len = GUINT64_TO_LE (strlen (header));
+  gsize size = 8 + strlen (header) + n_bytes;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 *file;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  g_assert_cmpuint (strlen (header) % 4, !=, 0);
+  /* Zero pages: the data is never touched before the cap. */
+  file = g_malloc0 (size);
+  memcpy (file, &len, 8);
+  memcpy (file + 8, header, strlen (header));
+  bytes = g_bytes_new_take (file, size);
+  if (!gcp_test_cap_address_space (64 << 20))
+    {
+      g_test_skip ("no /proc/self/status");
+      return;
+    }
+  g_assert_null (gcp_safetensors_parse (bytes, &error));
+  g_assert_error (error, GCP_ERROR, GCP_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "not enough memory"));
+  g_test_message ("%s", error->message);
+}
+
 /* ---- get_f32 ---- */
 
 static void
@@ -1338,6 +1378,8 @@ main (int argc, char **argv)
   g_test_add_func ("/safetensors/exact-bytes", test_exact_bytes);
   g_test_add_func ("/safetensors/valid-oddities", test_valid_oddities);
   g_test_add_func ("/safetensors/misaligned", test_misaligned);
+  g_test_add_func ("/safetensors/misaligned-out-of-memory",
+                   test_misaligned_out_of_memory);
   g_test_add_func ("/safetensors/load-errors", test_load_errors);
   g_test_add_func ("/safetensors/get-f32-errors", test_get_f32_errors);
   g_test_add_func ("/safetensors/python-reference", test_python_reference);
