@@ -43,11 +43,13 @@ typedef struct
 } Translator;
 
 static GcutNetwork *
-untrained_generator (void)
+untrained_generator (GError **error)
 {
-  GcutResnetGeneratorConfig config = { ngf, n_blocks, TRUE, TRUE };
-  GcutNetwork *G = gcut_resnet_generator_new (&config);
-  gcut_network_init_xavier (G, 0.02f, seed);
+  GcpGeneratorConfig config = { GCP_GENERATOR_RESNET, ngf, n_blocks, TRUE, TRUE, 2 };
+  /* Too large for memory is an error, not an abort. */
+  GcutNetwork *G = gcp_generator_new (&config, error);
+  if (G)
+    gcut_network_init_xavier (G, 0.02f, seed);
   return G;
 }
 
@@ -445,7 +447,7 @@ main (int argc, char **argv)
       return 1;
     }
   gcut_backend_set_threads (t.backend, threads);
-  t.G = untrained ? untrained_generator () : load_generator (model, &error);
+  t.G = untrained ? untrained_generator (&error) : load_generator (model, &error);
   if (!t.G)
     {
       g_printerr ("gcut-translate: %s\n", error->message);

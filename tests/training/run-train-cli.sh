@@ -1,7 +1,8 @@
 #!/bin/sh
 # gcut-train and gcut-translate end to end: a run of the tiny recipe stopped
 # with SIGINT (exit 130, checkpoint written, resume command printed), resumed
-# to the end, then the model applied with gcut-translate.
+# to the end, then the model applied with gcut-translate; and a generator
+# too large for memory refused with a message.
 # Usage: run-train-cli.sh GCUT_TRAIN GCUT_TRANSLATE RECIPE CONTENT STYLE
 set -u
 train=$1 translate=$2 recipe=$3 content=$4 style=$5
@@ -38,4 +39,12 @@ grep -q "^$((step + 3))/$((step + 3))" "$dir/out" || fail "resume did not reach 
 "$translate" --threads 2 "$dir/m.safetensors" "$content" "$dir/t.png" \
   >"$dir/out" 2>"$dir/err" || fail "gcut-translate failed"
 [ -s "$dir/t.png" ] || fail "no translated image"
+
+# A generator too large for memory (2.4 billion parameters against a 4 GB
+# address space) is an error, not an abort.
+(ulimit -v 4000000
+ "$translate" --untrained --ngf 512 --n-blocks 32 --threads 1 "$content" "$dir/big.png") \
+  >"$dir/out" 2>"$dir/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q 'not enough memory' "$dir/err" || fail "huge generator: exit $rc"
 echo "ok"
