@@ -3,18 +3,16 @@
 
 #include "test-memory.h"
 
-gboolean
-gcp_test_cap_address_space (gsize extra)
+void
+gcp_test_limit_address_space (gsize extra)
 {
   g_autofree char *status = NULL;
   const char *line;
-  struct rlimit lim;
-  guint64 kib;
+  struct rlimit limit = { 0, RLIM_INFINITY };
 
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL)
-      || !(line = strstr (status, "\nVmSize:")))
-    return FALSE;
-  kib = g_ascii_strtoull (line + strlen ("\nVmSize:"), NULL, 10);
-  lim.rlim_cur = lim.rlim_max = kib * 1024 + extra;
-  return setrlimit (RLIMIT_AS, &lim) == 0;
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, "VmSize:");
+  g_assert_nonnull (line);
+  limit.rlim_cur = (g_ascii_strtoull (line + strlen ("VmSize:"), NULL, 10) << 10) + extra;
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
 }

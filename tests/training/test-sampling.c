@@ -353,7 +353,7 @@ test_large_image (void)
       return;
     }
   g_autofree float *batch = g_new (float, (gsize)n * 3 * 256 * 256);
-  gct_test_limit_address_space (512 << 20);
+  gcp_test_limit_address_space (512 << 20);
   for (int m = 0; m < 2; m++)
     {
       g_autoptr (GError) error = NULL;

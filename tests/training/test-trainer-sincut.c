@@ -197,7 +197,7 @@ test_out_of_memory (void)
   r->sampling.crop_size = 1024;
   r->sampling.batch = 256;
   g_assert_true (gcp_recipe_validate (r, &error));
-  gct_test_limit_address_space (512 << 20);
+  gcp_test_limit_address_space (512 << 20);
   g_assert_null (gct_trainer_new (r, content, style, NULL, &error));
   g_assert_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY);
   g_test_message ("%s", error->message);

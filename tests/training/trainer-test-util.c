@@ -1,7 +1,5 @@
 /* What the trainer tests share (trainer-test-util.h). */
 #include <math.h>
-#include <string.h>
-#include <sys/resource.h>
 
 #include <gegl.h>
 #include <glib/gstdio.h>
@@ -55,20 +53,6 @@ gct_test_reader (const char *path)
   GctImageReader *reader = gct_image_reader_open (path, &error);
   g_assert_no_error (error);
   return reader;
-}
-
-void
-gct_test_limit_address_space (gsize extra)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-  struct rlimit limit = { 0, RLIM_INFINITY };
-
-  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
-  line = strstr (status, "VmSize:");
-  g_assert_nonnull (line);
-  limit.rlim_cur = (g_ascii_strtoull (line + strlen ("VmSize:"), NULL, 10) << 10) + extra;
-  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
 }
 
 GcpRecipe *

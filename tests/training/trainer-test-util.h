@@ -3,6 +3,7 @@
 #pragma once
 
 #include "gct-trainer.h"
+#include "test-memory.h"
 
 /* g_test_init, GEGL, the CPU backend on 2 threads; returns a new temporary
  * folder named after `name`. */
@@ -12,9 +13,6 @@ void gct_test_finish (char *tmpdir);
 GctImage *gct_test_image (const char *path);
 /* A reader of the image file at path. */
 GctImageReader *gct_test_reader (const char *path);
-/* Limits the process's address space to what it has now plus extra bytes
- * (for a subprocess: g_test_trap_subprocess). */
-void gct_test_limit_address_space (gsize extra);
 /* The recipe at path, which must run `steps` steps. */
 GcpRecipe *gct_test_recipe (const char *path, int steps);
 /* r runs `steps` steps uninterrupted, and again as `split` steps, a checkpoint
