@@ -12,11 +12,8 @@
 /* How far the search for the smallest crop goes (the schema's largest). */
 #define MAX_CROP 4096
 
-/* The StyleGAN2-lite discriminator's input size for crop (the official
- * min(load_size, crop_size) as a power of two, 8 to 1024), or 0 when no size
- * fits: it takes sides from size to 5/4·size − 1. */
-static int
-sg2_discriminator_size (int crop)
+int
+gcp_stylegan2_discriminator_size (int crop)
 {
   int size = 1 << (int)lrint (log2 (crop));
   return size >= 8 && size <= 1024 && crop >= size && crop <= size * 5 / 4 - 1 ? size : 0;
@@ -30,7 +27,7 @@ narrow_discriminator (const GcpRecipe *r, int crop)
   if (r->discriminator.kind == GCP_DISCRIMINATOR_PATCHGAN)
     return gcut_patchgan_new (&(GcutPatchGanConfig){ 1, r->discriminator.n_layers,
                                                      r->discriminator.antialias });
-  size = sg2_discriminator_size (crop);
+  size = gcp_stylegan2_discriminator_size (crop);
   /* At least one channel at the largest resolution. */
   return gcut_stylegan2_discriminator_new (
       &(GcutStyleGan2DiscriminatorConfig){ MAX (1, size / 256), size });
@@ -97,7 +94,7 @@ smallest_crop (const GcpRecipe *r)
     {
       CropShapes shapes;
       if ((r->discriminator.kind == GCP_DISCRIMINATOR_PATCHGAN
-           || sg2_discriminator_size (crop))
+           || gcp_stylegan2_discriminator_size (crop))
           && build_on (r, crop, &shapes, NULL) && shapes.out_side == crop)
         return crop;
     }
@@ -128,7 +125,7 @@ gcp_recipe_check_networks (const GcpRecipe *r, GError **error)
   CropShapes shapes;
 
   if (r->discriminator.kind == GCP_DISCRIMINATOR_STYLEGAN2_LITE
-      && !sg2_discriminator_size (crop))
+      && !gcp_stylegan2_discriminator_size (crop))
     return crop_unusable (r,
                           "the stylegan2-lite discriminator takes crops of 2^k to "
                           "5/4·2^k − 1 pixels, k from 3 to 10 (64 to 79, 128 to 159, …)",

@@ -24,13 +24,14 @@ gct_adam_config_from_recipe (const GcpRecipe *recipe, GctAdamConfig *config)
 GctAdam *
 gct_adam_new (gsize n, const GctAdamConfig *config)
 {
-  GctAdam *adam = g_new0 (GctAdam, 1);
+  g_autoptr (GctAdam) adam = g_new0 (GctAdam, 1);
 
   adam->config = *config;
   adam->n = n;
-  adam->m = g_new0 (float, n ? n : 1);
-  adam->v = g_new0 (float, n ? n : 1);
-  return adam;
+  /* n follows from a recipe's networks. */
+  adam->m = g_try_new0 (float, n ? n : 1);
+  adam->v = g_try_new0 (float, n ? n : 1);
+  return adam->m && adam->v ? g_steal_pointer (&adam) : NULL;
 }
 
 void

@@ -33,7 +33,8 @@ typedef struct _GctAdam GctAdam;
 /* The recipe's "optimizer" section. */
 void gct_adam_config_from_recipe (const GcpRecipe *recipe, GctAdamConfig *config);
 
-/* State for n parameters, m = v = 0, step 0. */
+/* State for n parameters, m = v = 0, step 0; NULL when its 2n floats do not
+ * fit in memory. */
 GctAdam *gct_adam_new (gsize n, const GctAdamConfig *config);
 void gct_adam_free (GctAdam *adam);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GctAdam, gct_adam_free)
@@ -51,7 +52,8 @@ const float *gct_adam_v (const GctAdam *adam);
 void gct_adam_step (GctAdam *adam, float *params, const float *grads, double lr);
 
 /* The same for a network's flat buffers (gcut_network_data / _grads): a
- * state sized for net, and one update of all its parameters. */
+ * state sized for net (NULL when out of memory), and one update of all its
+ * parameters. */
 GctAdam *gct_adam_new_for_network (GcutNetwork *net, const GctAdamConfig *config);
 void gct_adam_step_network (GctAdam *adam, GcutNetwork *net, double lr);
 

@@ -109,28 +109,24 @@ image_sampler (GctImageReader *image, const GctSamplingConfig *config, GctImage 
 }
 
 /* D of the recipe's kind.  The StyleGAN2-lite D is sized as the official
- * code does, the crop rounded to a power of two in log2, and takes only sides
- * from that size to 5/4 of it less one. */
+ * code does (gcp_stylegan2_discriminator_size: the recipe's validation has
+ * checked that the crop fits). */
 static GcutNetwork *
 discriminator_new (const GcpRecipe *r, GError **error)
 {
-  int crop = r->sampling.crop_size, size;
-
-  if (r->discriminator.kind == GCP_DISCRIMINATOR_PATCHGAN)
-    return gcut_patchgan_new (&(GcutPatchGanConfig){
-        r->discriminator.ndf, r->discriminator.n_layers, r->discriminator.antialias });
-  size = 1 << (int)lrint (log2 (crop));
-  if (size > 1024 || crop < size || crop > size * 5 / 4 - 1)
-    {
-      g_set_error (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_UNSUPPORTED,
-                   "sampling.crop_size: the stylegan2-lite discriminator takes crops of "
-                   "2^k to 5/4·2^k − 1 pixels (k up to 10: 64 to 79, 128 to 159, …), "
-                   "got %d",
-                   crop);
-      return NULL;
-    }
-  return gcut_stylegan2_discriminator_new (
-      &(GcutStyleGan2DiscriminatorConfig){ r->discriminator.ndf, size });
+  const int ndf = r->discriminator.ndf;
+  GcutNetwork *D
+      = r->discriminator.kind == GCP_DISCRIMINATOR_PATCHGAN
+            ? gcut_patchgan_new (&(GcutPatchGanConfig){ ndf, r->discriminator.n_layers,
+                                                        r->discriminator.antialias })
+            : gcut_stylegan2_discriminator_new (&(GcutStyleGan2DiscriminatorConfig){
+                ndf, gcp_stylegan2_discriminator_size (r->sampling.crop_size) });
+  if (!D)
+    g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                 "not enough memory for the discriminator (architecture.discriminator: "
+                 "ndf %d)",
+                 ndf);
+  return D;
 }
 
 /* The official initializations: xavier_normal (gain 0.02) for the ResNet G,
@@ -180,6 +176,14 @@ gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReade
     taps_c[i] = sg2 ? gcut_stylegan2_generator_tap_channels (t->G, i)
                     : gcut_resnet_generator_tap_channels (t->G, i);
   t->F = gcut_patch_heads_new (taps_c, t->n_taps, r->heads.nc);
+  if (!t->F)
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                   "not enough memory for the projection heads (architecture.heads: nc "
+                   "%d)",
+                   r->heads.nc);
+      return NULL;
+    }
   gct_rng_init (&init, (guint64)r->seed, GCT_STREAM_INIT);
   init_network (t->G, gct_rng_next_u64 (&init));
   init_network (t->D, gct_rng_next_u64 (&init));
@@ -208,13 +212,15 @@ gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReade
 
   GctAdamConfig ac
       = { r->optimizer.lr, r->optimizer.beta1, r->optimizer.beta2, r->optimizer.eps };
-  gsize n;
-  gcut_network_data (t->G, &n);
-  t->adam_G = gct_adam_new (n, &ac);
-  gcut_network_data (t->D, &n);
-  t->adam_D = gct_adam_new (n, &ac);
-  gcut_network_data (t->F, &n);
-  t->adam_F = gct_adam_new (n, &ac);
+  if (!(t->adam_G = gct_adam_new_for_network (t->G, &ac))
+      || !(t->adam_D = gct_adam_new_for_network (t->D, &ac))
+      || !(t->adam_F = gct_adam_new_for_network (t->F, &ac)))
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                   "not enough memory for the optimizer's moments (twice the networks' "
+                   "parameters)");
+      return NULL;
+    }
 
   /* Which losses this recipe reports. */
   t->use[L_D] = t->use[L_GAN] = t->use[L_NCE_X] = t->use[L_G] = TRUE;

@@ -308,6 +308,32 @@ test_unsupported (void)
   g_test_message ("%s", error->message);
 }
 
+/* A discriminator too large for memory (ndf 512, 8 layers: 1.6 billion
+ * parameters, against 1 GB more address space) is an error naming the key;
+ * its constructor returned NULL and the trainer reported nothing. */
+static void
+test_discriminator_out_of_memory (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GcpRecipe) r = gcp_recipe_copy (recipe);
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  r->discriminator.ndf = 512;
+  r->discriminator.n_layers = 8;
+  /* The smallest crop these 8 layers take. */
+  r->sampling.load_size = r->sampling.crop_size = 768;
+  gcp_test_limit_address_space (1 << 30);
+  g_assert_null (gct_trainer_new (r, content, style, NULL, &error));
+  g_assert_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY);
+  g_assert_nonnull (strstr (error->message, "architecture.discriminator"));
+  g_test_message ("%s", error->message);
+}
+
 /* A 96² crop of the painting around its big swirl, downscaled to 48². */
 static GctImage *
 style_image (GError **error)
@@ -350,6 +376,8 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/nan", test_nan);
   g_test_add_func ("/trainer/cancel", test_cancel);
   g_test_add_func ("/trainer/unsupported", test_unsupported);
+  g_test_add_func ("/trainer/discriminator-out-of-memory",
+                   test_discriminator_out_of_memory);
   g_test_add_func ("/trainer/zero-rng", test_zero_rng);
   status = g_test_run ();
 

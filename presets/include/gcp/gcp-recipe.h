@@ -206,6 +206,12 @@ GcpRecipe *gcp_recipe_load (const char *name_or_path, GError **error);
  * caller changed fields); the message names the key. */
 gboolean gcp_recipe_validate (const GcpRecipe *recipe, GError **error);
 
+/* The StyleGAN2-lite discriminator's input size for a crop side (the official
+ * min(load_size, crop_size) as a power of two, 8 to 1024), or 0 when none
+ * fits: it takes sides from size to 5/4·size − 1.  A validated recipe's crop
+ * fits. */
+int gcp_stylegan2_discriminator_size (int crop);
+
 /* The whole recipe as pretty JSON with every key (newly allocated). */
 char *gcp_recipe_to_json (const GcpRecipe *recipe);
 /* The generator's configuration as compact JSON: the "architecture" of a
