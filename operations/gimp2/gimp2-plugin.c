@@ -4,16 +4,18 @@
 
 #include <gegl.h>
 
+#include <gcp/gcp-quality.h>
+
 #include "gct-trainer.h"
-#include "gimp-plugin.h"
+#include "gimp2-plugin.h"
 #include <libgimp/gimpui.h>
 
 #define GCUT_MENU "<Image>/Filters/Artistic/Contrastive Translation"
 
 static const GcutTrainValues train_defaults
-    = { .style_drawable = -1, .recipe = "cut-cpu", .model_name = "my-style" };
+    = { .style_drawable = -1, .recipe = GCP_QUALITY_DEFAULT, .model_name = "my-style" };
 static const GcutApplyValues apply_defaults
-    = { .model = "starry-night", .device = "auto", .tile_size = 0 };
+    = { .model = "starry-night", .device = "auto", .tile_size = 0, .strength = 1.0 };
 
 gboolean
 gcut_copy_field (char *field, gsize size, const char *src)
@@ -35,8 +37,9 @@ query (void)
     { GIMP_PDB_STRING, "style-file",
       "The style painting's file, when style-drawable is -1" },
     { GIMP_PDB_STRING, "recipe",
-      "A recipe name (cut-cpu, hdce-src-cpu, fastcut, cut, hdce-src, monce) or a "
-      "recipe JSON file; empty: cut-cpu" },
+      "How long to train: quick (about 2 minutes), balanced (about 10), best (a GPU); "
+      "or any recipe name (cut-cpu, fastcut, cut, hdce-src, monce, ...) or recipe "
+      "JSON file; empty: balanced" },
     { GIMP_PDB_INT32, "steps", "Training steps (0: the recipe's)" },
     { GIMP_PDB_STRING, "model-name",
       "The model is written to $XDG_DATA_HOME/gegl-cut/models/MODEL-NAME.safetensors" },
