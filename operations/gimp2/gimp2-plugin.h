@@ -5,12 +5,11 @@
 
 #include <libgimp/gimp.h>
 
+#include "gimp-procedures.h"
+
 G_BEGIN_DECLS
 
-#define GCUT_PROC_TRAIN "plug-in-gcut-train"
-#define GCUT_PROC_APPLY "plug-in-gcut-apply"
 #define GCUT_PLUG_IN_BINARY "gegl-cut"
-#define GCUT_PLUG_IN_ROLE "gegl-cut"
 
 /* The settings of each procedure, kept between runs with gimp_set_data, hence
  * fixed-size strings. */
