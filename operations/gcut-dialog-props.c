@@ -162,8 +162,12 @@ set_value (GObject *object, Links *l, GParamSpec *pspec, const GValue *value)
   g_object_notify_by_pspec (object, pspec);
 }
 
+/* After changed (the choice or the string) was set: when the choice names a
+ * listed value that the string is not, the other one follows.  A string typed
+ * while the choice is "other" leaves it "other", even when it names a listed
+ * value: the list does not jump under a user's typing. */
 static void
-choice_changed (GObject *object, Links *l)
+follow (GObject *object, Links *l, GParamSpec *changed)
 {
   g_auto (GValue) choice = G_VALUE_INIT, string = G_VALUE_INIT;
   char **strings = g_type_get_qdata (l->choice->value_type, strings_quark ());
@@ -172,26 +176,14 @@ choice_changed (GObject *object, Links *l)
   get_value (object, l, l->choice, &choice);
   get_value (object, l, l->string, &string);
   k = g_value_get_enum (&choice);
-  if (k > 0 && g_strcmp0 (g_value_get_string (&string), strings[k - 1]) != 0)
+  if (k == 0 || g_strcmp0 (g_value_get_string (&string), strings[k - 1]) == 0)
+    return;
+  if (changed == l->choice)
     {
       g_value_set_string (&string, strings[k - 1]);
       set_value (object, l, l->string, &string);
     }
-}
-
-/* A string typed while the choice is "other" stays "other", even when it
- * names a listed value: the list does not jump under a user's typing. */
-static void
-string_changed (GObject *object, Links *l)
-{
-  g_auto (GValue) choice = G_VALUE_INIT, string = G_VALUE_INIT;
-  char **strings = g_type_get_qdata (l->choice->value_type, strings_quark ());
-  int k;
-
-  get_value (object, l, l->choice, &choice);
-  get_value (object, l, l->string, &string);
-  k = g_value_get_enum (&choice);
-  if (k > 0 && g_strcmp0 (g_value_get_string (&string), strings[k - 1]) != 0)
+  else
     {
       g_value_set_enum (
           &choice, choice_find (l->choice->value_type, g_value_get_string (&string)));
@@ -239,10 +231,8 @@ set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
       return;
     }
   l->set_property (object, id, value, pspec);
-  if (l->choice && pspec == l->choice)
-    choice_changed (object, l);
-  else if (l->choice && pspec == l->string)
-    string_changed (object, l);
+  if (l->choice && (pspec == l->choice || pspec == l->string))
+    follow (object, l, pspec);
   clear_outputs (object, l);
 }
 

@@ -16,13 +16,17 @@
 #include "gct-translate.h"
 #include "gimp-train-run.h"
 
+/* How often the preview is translated again, in microseconds: translating
+ * the thumbnail costs a fraction of a second. */
+#define PREVIEW_EVERY (5 * G_USEC_PER_SEC)
+
 struct _GcutTrainRun
 {
   GctTrainer *trainer;
   GcutBackend *backend;
   GcutPrecision precision;
-  const GctImage *thumb;
-  gint64 snapshot_every; /* 0: no previews */
+  const GctImage *thumb; /* NULL: no previews */
+  gint64 previewed_at;   /* g_get_monotonic_time of the last preview */
   const GcutTrainHooks *hooks;
   gpointer data;
   GMainLoop *loop;
@@ -160,9 +164,12 @@ on_progress (const GctProgress *p, gpointer data)
   g_autoptr (GctImage) snapshot = NULL;
   gboolean schedule;
 
-  if (run->snapshot_every > 0
-      && (p->step % run->snapshot_every == 0 || p->step == p->total))
+  /* A preview every few seconds, whatever a step takes, and at the end. */
+  if (run->thumb
+      && (g_get_monotonic_time () - run->previewed_at >= PREVIEW_EVERY
+          || p->step == p->total))
     {
+      run->previewed_at = g_get_monotonic_time ();
       g_autoptr (GError) error = NULL;
 
       snapshot = image_new (run->thumb->width, run->thumb->height, NULL);
@@ -290,7 +297,7 @@ gcut_train_run (const GcutTrainJob *job, const GcutTrainHooks *hooks, gpointer d
   run.precision = MIN (gcp_recipe_engine_precision (gct_trainer_recipe (trainer)),
                        GCUT_PRECISION_FAST);
   run.thumb = job->thumb;
-  run.snapshot_every = job->thumb ? MAX (1, gct_trainer_total_steps (trainer) / 40) : 0;
+  run.previewed_at = g_get_monotonic_time ();
   run.hooks = hooks;
   run.data = data;
   run.loop = g_main_loop_new (NULL, FALSE);

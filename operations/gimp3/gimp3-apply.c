@@ -47,7 +47,8 @@ run (GimpProcedure *procedure, GimpRunMode mode, GimpImage *image,
 
   g_object_get (config, "model", &model, "strength", &settings.strength, "device",
                 &device, "tile-size", &settings.tile_size, NULL);
-  settings.model = model ? model : "";
+  /* Typed in the dialog's entry: without surrounding spaces. */
+  settings.model = model ? g_strstrip (model) : "";
   settings.device = device;
   gimp_image_undo_group_start (image);
   ok = gcut_apply_drawable (drawable, &settings, &error);
@@ -62,23 +63,16 @@ run (GimpProcedure *procedure, GimpRunMode mode, GimpImage *image,
 GimpProcedure *
 gcut_apply_procedure_new (GimpPlugIn *plug_in)
 {
-  GimpProcedure *procedure = gimp_image_procedure_new (
-      plug_in, GCUT_PROC_APPLY, GIMP_PDB_PROC_TYPE_PLUGIN, run, NULL, NULL);
-
-  gimp_procedure_set_image_types (procedure, "RGB*");
-  gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
-  gimp_procedure_set_menu_label (procedure, _ (GCUT_APPLY_LABEL));
-  gimp_procedure_add_menu_path (procedure, GCUT_MENU_PATH);
-  gimp_procedure_set_documentation (procedure, _ (GCUT_APPLY_BLURB), GCUT_APPLY_HELP,
-                                    GCUT_PROC_APPLY);
-  gimp_procedure_set_attribution (procedure, GCUT_ATTRIBUTION);
+  GimpProcedure *procedure
+      = gcut_procedure_new (plug_in, GCUT_PROC_APPLY, run, _ (GCUT_APPLY_LABEL),
+                            _ (GCUT_APPLY_BLURB), GCUT_APPLY_HELP);
 
   gimp_procedure_add_string_argument (
       procedure, "model", _ ("_Model"),
       _ ("An installed model's name (see the list) or a model file trained by gegl-cut"),
       "starry-night", G_PARAM_READWRITE);
   gimp_procedure_add_double_argument (
-      procedure, "strength", _ ("_Strength"),
+      procedure, "strength", _ ("St_rength"),
       _ ("How much of the translation shows: 0 keeps the image, 1 shows the "
          "translation alone"),
       0.0, 1.0, 1.0, G_PARAM_READWRITE);

@@ -73,7 +73,7 @@ gcut_apply_dialog (GimpProcedure *procedure, GimpProcedureConfig *config)
   box = gimp_procedure_dialog_fill_box (GIMP_PROCEDURE_DIALOG (dialog), "apply-box",
                                         "strength", "device", "tile-size", NULL);
   gtk_box_set_spacing (GTK_BOX (box), 6);
-  add_name_or_file_row (box, config, "model", _ ("_Model:"),
+  add_name_or_file_row (box, config, "model", _ ("_Model"),
                         _ ("An installed model or a model file trained by gegl-cut"),
                         models, _ ("Choose a Model File"), "*.safetensors",
                         _ ("Models (*.safetensors)"));
@@ -102,8 +102,16 @@ gcut_train_dialog (GimpProcedure *procedure, GimpProcedureConfig *config,
   g_autofree char *folder
       = g_build_filename (g_get_user_data_dir (), "gegl-cut", "models", NULL);
   g_autofree char *saved_in = g_strdup_printf (_ ("Saved in %s"), folder);
+  g_autoptr (GimpDrawable) layer = NULL;
+  g_autoptr (GFile) file = NULL;
   GtkWidget *dialog, *training, *advanced, *content;
   gboolean ok;
+
+  /* A style file given without a layer (a script's last values) is the
+   * style. */
+  g_object_get (config, "style-layer", &layer, "style-file", &file, NULL);
+  if (!layer && file)
+    g_object_set (config, "style-source", "file", NULL);
 
   dialog = gimp_procedure_dialog_new (procedure, config, _ ("Train on a Style Image"));
   d = GIMP_PROCEDURE_DIALOG (dialog);

@@ -53,6 +53,22 @@ gcut_plug_in_init (GcutPlugIn *plug_in)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 }
 
+GimpProcedure *
+gcut_procedure_new (GimpPlugIn *plug_in, const char *name, GimpRunImageFunc run,
+                    const char *label, const char *blurb, const char *help)
+{
+  GimpProcedure *procedure = gimp_image_procedure_new (
+      plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN, run, NULL, NULL);
+
+  gimp_procedure_set_image_types (procedure, "RGB*");
+  gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
+  gimp_procedure_set_menu_label (procedure, label);
+  gimp_procedure_add_menu_path (procedure, GCUT_MENU_PATH);
+  gimp_procedure_set_documentation (procedure, blurb, help, name);
+  gimp_procedure_set_attribution (procedure, GCUT_ATTRIBUTION);
+  return procedure;
+}
+
 GimpDrawable *
 gcut_single_drawable (GimpDrawable **drawables, GError **error)
 {

@@ -11,6 +11,12 @@
 
 G_BEGIN_DECLS
 
+/* An image procedure on one RGB drawable in the submenu; label and blurb
+ * translated. */
+GimpProcedure *gcut_procedure_new (GimpPlugIn *plug_in, const char *name,
+                                   GimpRunImageFunc run, const char *label,
+                                   const char *blurb, const char *help);
+
 /* The two procedures, with their arguments and run functions. */
 GimpProcedure *gcut_train_procedure_new (GimpPlugIn *plug_in);
 GimpProcedure *gcut_apply_procedure_new (GimpPlugIn *plug_in);

@@ -112,7 +112,8 @@ run (GimpProcedure *procedure, GimpRunMode mode, GimpImage *image,
 
   g_object_get (config, "quality", &quality, "recipe", &recipe, "steps", &job.steps,
                 "model-name", &model_name, NULL);
-  job.recipe = gcut_train_choose_recipe (quality, recipe, &error);
+  job.recipe
+      = gcut_train_choose_recipe (quality, recipe ? g_strstrip (recipe) : NULL, &error);
   job.model_name = model_name ? model_name : "";
   if (!job.recipe
       || !(style = load_style (config, mode != GIMP_RUN_NONINTERACTIVE, &error)))
@@ -162,22 +163,15 @@ quality_choice (void)
 GimpProcedure *
 gcut_train_procedure_new (GimpPlugIn *plug_in)
 {
-  GimpProcedure *procedure = gimp_image_procedure_new (
-      plug_in, GCUT_PROC_TRAIN, GIMP_PDB_PROC_TYPE_PLUGIN, run, NULL, NULL);
-
-  gimp_procedure_set_image_types (procedure, "RGB*");
-  gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
-  gimp_procedure_set_menu_label (procedure, _ (GCUT_TRAIN_LABEL));
-  gimp_procedure_add_menu_path (procedure, GCUT_MENU_PATH);
-  gimp_procedure_set_documentation (procedure, _ (GCUT_TRAIN_BLURB), GCUT_TRAIN_HELP,
-                                    GCUT_PROC_TRAIN);
-  gimp_procedure_set_attribution (procedure, GCUT_ATTRIBUTION);
+  GimpProcedure *procedure
+      = gcut_procedure_new (plug_in, GCUT_PROC_TRAIN, run, _ (GCUT_TRAIN_LABEL),
+                            _ (GCUT_TRAIN_BLURB), GCUT_TRAIN_HELP);
 
   gimp_procedure_add_drawable_argument (
-      procedure, "style-layer", _ ("Style _layer"),
+      procedure, "style-layer", _ ("Style la_yer"),
       _ ("The style painting: a layer of any open image; when unset, style-file"), TRUE,
       G_PARAM_READWRITE);
-  gimp_procedure_add_file_argument (procedure, "style-file", _ ("Style _file"),
+  gimp_procedure_add_file_argument (procedure, "style-file", _ ("Style f_ile"),
                                     _ ("The style painting's file, when style-layer "
                                        "is unset"),
                                     GIMP_FILE_CHOOSER_ACTION_OPEN, TRUE, NULL,
@@ -191,7 +185,7 @@ gcut_train_procedure_new (GimpPlugIn *plug_in)
       _ ("A recipe to run instead of the quality's: a recipe name (cut-cpu, fastcut, "
          "cut, hdce-src, monce, ...) or a recipe file; empty: the quality's"),
       "", G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument (procedure, "steps", _ ("_Steps"),
+  gimp_procedure_add_int_argument (procedure, "steps", _ ("Ste_ps"),
                                    _ ("Training steps; 0: the recipe's"), 0, 10000000, 0,
                                    G_PARAM_READWRITE);
   gimp_procedure_add_string_argument (
@@ -200,7 +194,7 @@ gcut_train_procedure_new (GimpPlugIn *plug_in)
       "my-style", G_PARAM_READWRITE);
   /* The dialog's: which of the two style arguments it uses. */
   gimp_procedure_add_choice_aux_argument (
-      procedure, "style-source", _ ("Style from"), _ ("Where the style painting is"),
+      procedure, "style-source", _ ("Style _from"), _ ("Where the style painting is"),
       gimp_choice_new_with_values ("layer", 0, _ ("An open image's layer"), NULL, "file",
                                    1, _ ("An image file"), NULL, NULL),
       "layer", G_PARAM_READWRITE);

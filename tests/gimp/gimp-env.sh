@@ -20,3 +20,18 @@ export GEGL_PATH="$build/operations:$gegl_plugins"
 export GEGL_CUT_MODEL_PATH="$tmp/models"
 export XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache" XDG_CONFIG_HOME="$tmp/config"
 export GEGL_CUT_RECIPE_PATH="$src/presets/recipes"
+
+# check_log LOG N: FAIL lines for a crashed plug-in or fewer than N batch
+# commands that worked; returns 1 after any.
+check_log () {
+  local fail=0
+  if grep -qi "crashed" "$1"; then
+    echo "FAIL: a plug-in crashed"
+    fail=1
+  fi
+  if [ "$(grep -c "batch command executed successfully" "$1")" -ne "$2" ]; then
+    echo "FAIL: a batch command failed"
+    fail=1
+  fi
+  return $fail
+}
