@@ -100,6 +100,16 @@ expect_error("../escape", *run("plug-in-gcut-train", image, layer, style_file=st
                                recipe=recipe, steps=1, model_name="../escape"))
 expect_error("style", *run("plug-in-gcut-train", image, layer, recipe=recipe, steps=1,
                            model_name="x"))
+# A model name taken by a file that is not a model: refused, the file kept.
+taken = os.path.join(os.environ["XDG_DATA_HOME"], "gegl-cut", "models", "taken.safetensors")
+os.makedirs(os.path.dirname(taken), exist_ok=True)
+with open(taken, "w") as f:
+    f.write("not a model")
+expect_error("taken.safetensors", *run("plug-in-gcut-train", image, layer, style_file=style,
+                                       recipe=recipe, steps=1, model_name="taken"))
+with open(taken) as f:
+    if f.read() != "not a model":
+        fail("taken.safetensors, not a model, was replaced")
 save(layer, "unchanged.png")
 
 
