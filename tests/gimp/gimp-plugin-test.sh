@@ -111,15 +111,17 @@ if [ "$(cat "$tmp/data/gegl-cut/models/taken.safetensors")" != "not a model" ]; 
 fi
 [ $fail -eq 0 ] || exit 1
 
-# GIMP's drawable is 8-bit: the reference is rounded to 8 bits in the graph (by
-# the same babl conversion), which the 16-bit PNG the gegl tool writes keeps
-# exactly (v·257, read back as v).
+# GIMP's drawable is 8-bit: the reference is rounded to 8 bits in the graph,
+# which the 16-bit PNG the gegl tool writes keeps exactly (v·257, read back as
+# v).  Within 1/255: babl picks its conversion paths by timing them, so on a
+# busy machine the two processes may round a value differently (seen once: one
+# pixel off by 1 in the whole suite at a load of 20 on 2 cores).
 gegl "$content" -o "$tmp/ref.png" -- gcut:translate "model=$model" convert-format "format=R'G'B'A u8" || {
   echo "FAIL: the gegl tool could not apply the model"
   exit 1
 }
-/usr/bin/python3 "$src/tests/gimp/compare-images.py" "$tmp/ref.png" "$tmp/trained.png" \
-  "$tmp/applied.png" || fail=1
+/usr/bin/python3 "$src/tests/gimp/compare-images.py" --tolerance 1 "$tmp/ref.png" \
+  "$tmp/trained.png" "$tmp/applied.png" || fail=1
 /usr/bin/python3 "$src/tests/gimp/compare-images.py" "$content" "$tmp/unchanged.png" \
   || fail=1
 exit $fail
