@@ -41,13 +41,41 @@ gboolean gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *bac
                              GeglBuffer *output, const GeglRectangle *box, double from,
                              double to, GError **error);
 
-/* A failed run: the reason goes to *error_field (the op's "error" property,
- * which GIMP shows and the plug-in reads) and to a warning on the console, and
- * the input is passed through unchanged. */
-void gcut_ops_fail (GeglOperation *op, char **error_field, const GError *error,
-                    GeglBuffer *input, GeglBuffer *output, const GeglRectangle *box);
-/* A successful run clears the error. */
-void gcut_ops_clear_error (char **error_field);
+/* A failed run: the reason goes to the op's outputs (see
+ * gcut_ops_report_error) and to a warning on the console, and the input is
+ * passed through unchanged. */
+void gcut_ops_fail (GeglOperation *op, char **error_field, gboolean *failed_field,
+                    const GError *error, GeglBuffer *input, GeglBuffer *output,
+                    const GeglRectangle *box);
+
+/* What GIMP's filter dialogs need (gcut-dialog-props.c).  Every op has the
+ * outputs "error" (why the last run failed: GIMP shows it, the plug-ins read
+ * it) and "failed" (whether it did: hides GIMP's message box otherwise); only
+ * the op sets them, through these two, and they are cleared whenever a setting
+ * changes. */
+void gcut_ops_report_error (GeglOperation *op, char **error_field, gboolean *failed_field,
+                            const GError *error);
+void gcut_ops_clear_error (GeglOperation *op, char **error_field, gboolean *failed_field);
+
+/* The model an op uses unless told otherwise: the bundled one. */
+#define GCUT_OPS_DEFAULT_MODEL "starry-night"
+
+/* Choices: GIMP shows a string property as a bare text field but an enum as a
+ * list.  A choice is an enum whose value 0, "other", leaves a string property
+ * as typed and whose other values each stand for one string; the installed
+ * models (as listed when first asked: GIMP lists a model trained later after
+ * a restart) and the training qualities (gcp-quality.h), standing for their
+ * recipes.  The defaults are the values of the default model and quality. */
+GType gcut_ops_model_choice_get_type (void);
+int gcut_ops_model_choice_default (void);
+GType gcut_ops_quality_choice_get_type (void);
+int gcut_ops_quality_choice_default (void);
+
+/* Hooks klass's properties, after GEGL's class init: the outputs as above,
+ * and the choice property choice (NULL: none) and the string property it
+ * stands for follow each other. */
+void gcut_ops_class_link_properties (GObjectClass *klass, const char *choice,
+                                     const char *string);
 
 /* The largest image the ops process, in pixels: beyond it a run would take
  * hours and the temporary features hundreds of gigabytes. */

@@ -126,20 +126,13 @@ gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *backend,
 }
 
 void
-gcut_ops_fail (GeglOperation *op, char **error_field, const GError *error,
-               GeglBuffer *input, GeglBuffer *output, const GeglRectangle *box)
+gcut_ops_fail (GeglOperation *op, char **error_field, gboolean *failed_field,
+               const GError *error, GeglBuffer *input, GeglBuffer *output,
+               const GeglRectangle *box)
 {
-  g_free (*error_field);
-  *error_field = g_strdup (error->message);
+  gcut_ops_report_error (op, error_field, failed_field, error);
   g_printerr ("%s: %s\n", gegl_operation_get_name (op), error->message);
   gegl_buffer_copy (input, box, GEGL_ABYSS_NONE, output, box);
-}
-
-void
-gcut_ops_clear_error (char **error_field)
-{
-  g_free (*error_field);
-  *error_field = g_strdup ("");
 }
 
 GeglRectangle

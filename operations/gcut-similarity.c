@@ -9,8 +9,14 @@
 #ifdef GEGL_PROPERTIES
 
 /* clang-format off */
-property_string (model, _("Model"), "starry-night")
+property_enum (installed_model, _("Model"), int, gcut_ops_model_choice,
+               gcut_ops_model_choice_default ())
+  description (_("An installed model, or Other for a model file; a model trained "
+                 "after GIMP started is listed after a restart"))
+
+property_string (model, _("Model file or name"), GCUT_OPS_DEFAULT_MODEL)
   description (_("A model file trained by gegl-cut, or the name of an installed model"))
+  ui_meta ("visible", "installed-model {other}")
 
 property_double (x, _("Query X"), 0.5)
   description (_("Horizontal position of the query point, relative to the image"))
@@ -37,9 +43,15 @@ property_double (visibility, _("Image visibility"), 0.35)
   description (_("How much of the image shows under the map"))
   value_range (0.0, 1.0)
 
+property_boolean (failed, _("Failed"), FALSE)
+  description (_("Whether the last run failed; set by the operation"))
+  ui_meta ("visible", "0")
+
 property_string (error, _("Error"), "")
-  description (_("Why the last run failed; empty when it worked"))
+  description (_("Why the last run failed; empty when it worked; set by the "
+                 "operation"))
   ui_meta ("error", "true")
+  ui_meta ("visible", "failed")
 /* clang-format on */
 
 #else
@@ -280,11 +292,11 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
                   &error))
     {
       features_clear (&features);
-      gcut_ops_fail (operation, &o->error, error, input, output, &box);
+      gcut_ops_fail (operation, &o->error, &o->failed, error, input, output, &box);
       return TRUE;
     }
   features_clear (&features);
-  gcut_ops_clear_error (&o->error);
+  gcut_ops_clear_error (operation, &o->error, &o->failed);
   return TRUE;
 }
 
@@ -296,6 +308,7 @@ gegl_op_class_init (GeglOpClass *klass)
 
   gcut_ops_class_whole_image (operation_class);
   filter_class->process = process;
+  gcut_ops_class_link_properties (G_OBJECT_CLASS (klass), "installed-model", "model");
 
   /* clang-format off */
   gegl_operation_class_set_keys (operation_class,

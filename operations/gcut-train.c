@@ -3,6 +3,7 @@
  * translated.  Training runs only while "run" is on, and a result is kept per
  * inputs and settings, so redrawing a preview never trains again. */
 #include "gcut-ops.h"
+#include <gcp/gcp-quality.h>
 
 #ifdef GEGL_PROPERTIES
 
@@ -17,9 +18,15 @@ property_boolean (run, _("Train"), FALSE)
   description (_("Off: the input passes through. On: train (once for these "
                  "images and settings) and show the translated input"))
 
-property_string (recipe, _("Recipe"), "cut-cpu")
-  description (_("A shipped recipe (cut-cpu, cut, fastcut, hdce-src, monce, …) or "
-                 "a recipe file"))
+property_enum (quality, _("Quality"), int, gcut_ops_quality_choice,
+               gcut_ops_quality_choice_default ())
+  description (_("How long to train: each quality runs a recipe; Other runs the "
+                 "recipe below"))
+
+property_string (recipe, _("Recipe"), GCP_QUALITY_DEFAULT)
+  description (_("A shipped recipe (balanced, quick, best, cut-cpu, cut, fastcut, "
+                 "hdce-src, monce, …) or a recipe file"))
+  ui_meta ("visible", "quality {other}")
 
 property_int (steps, _("Steps"), 0)
   description (_("Training steps; 0 uses the recipe's"))
@@ -38,9 +45,15 @@ property_file_path (model, _("Save model as"), "")
   description (_("Where the trained model is written (a .safetensors file); empty "
                  "keeps it only in memory"))
 
+property_boolean (failed, _("Failed"), FALSE)
+  description (_("Whether the last run failed; set by the operation"))
+  ui_meta ("visible", "0")
+
 property_string (error, _("Error"), "")
-  description (_("Why the last run failed; empty when it worked"))
+  description (_("Why the last run failed; empty when it worked; set by the "
+                 "operation"))
   ui_meta ("error", "true")
+  ui_meta ("visible", "failed")
 /* clang-format on */
 
 #else
@@ -184,7 +197,7 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *aux, GeglBuffe
   if (!o->run)
     {
       gegl_buffer_copy (input, &box, GEGL_ABYSS_NONE, output, &box);
-      gcut_ops_clear_error (&o->error);
+      gcut_ops_clear_error (operation, &o->error, &o->failed);
       return TRUE;
     }
   if (gcut_ops_check_size (operation, &error) && check_style_size (operation, &error))
@@ -195,10 +208,10 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *aux, GeglBuffe
                               0, MAX (o->seed, 0), input, output, &box, 0.95, 1.0,
                               &error))
     {
-      gcut_ops_fail (operation, &o->error, error, input, output, &box);
+      gcut_ops_fail (operation, &o->error, &o->failed, error, input, output, &box);
       return TRUE;
     }
-  gcut_ops_clear_error (&o->error);
+  gcut_ops_clear_error (operation, &o->error, &o->failed);
   return TRUE;
 }
 
@@ -212,6 +225,7 @@ gegl_op_class_init (GeglOpClass *klass)
   operation_class->get_bounding_box = get_bounding_box;
   operation_class->get_required_for_output = get_required_for_output;
   composer_class->process = process;
+  gcut_ops_class_link_properties (G_OBJECT_CLASS (klass), "quality", "recipe");
 
   /* clang-format off */
   gegl_operation_class_set_keys (operation_class,
@@ -219,7 +233,7 @@ gegl_op_class_init (GeglOpClass *klass)
     "title",           _("Train Contrastive Translation"),
     "categories",      "artistic:generic",
     "gimp:menu-path",  "<Image>/Filters/Artistic/Contrastive Translation",
-    "gimp:menu-label", _("Train on a Style Image…"),
+    "gimp:menu-label", _("Train as a Live Filter…"),
     "description",     _("Learns the style of the aux image (a painting) for the "
                          "input (a photo) with contrastive unpaired translation, "
                          "and shows the input translated"),

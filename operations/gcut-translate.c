@@ -11,8 +11,14 @@ enum_start (gcut_translate_device)
   enum_value (GCUT_TRANSLATE_DEVICE_CUDA, "cuda", N_("CUDA GPU"))
 enum_end (GcutTranslateDevice)
 
-property_string (model, _("Model"), "starry-night")
+property_enum (installed_model, _("Model"), int, gcut_ops_model_choice,
+               gcut_ops_model_choice_default ())
+  description (_("An installed model, or Other for a model file; a model trained "
+                 "after GIMP started is listed after a restart"))
+
+property_string (model, _("Model file or name"), GCUT_OPS_DEFAULT_MODEL)
   description (_("A model file trained by gegl-cut, or the name of an installed model"))
+  ui_meta ("visible", "installed-model {other}")
 
 property_enum (device, _("Device"), GcutTranslateDevice, gcut_translate_device,
                GCUT_TRANSLATE_DEVICE_AUTO)
@@ -29,9 +35,15 @@ property_int (seed, _("Seed"), 0)
   description (_("Random seed for models whose generator uses noise"))
   value_range (0, G_MAXINT)
 
+property_boolean (failed, _("Failed"), FALSE)
+  description (_("Whether the last run failed; set by the operation"))
+  ui_meta ("visible", "0")
+
 property_string (error, _("Error"), "")
-  description (_("Why the last run failed; empty when it worked"))
+  description (_("Why the last run failed; empty when it worked; set by the "
+                 "operation"))
   ui_meta ("error", "true")
+  ui_meta ("visible", "failed")
 /* clang-format on */
 
 #else
@@ -62,10 +74,10 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
                               o->tile_size, o->seed, input, output, &box, 0.0, 1.0,
                               &error))
     {
-      gcut_ops_fail (operation, &o->error, error, input, output, &box);
+      gcut_ops_fail (operation, &o->error, &o->failed, error, input, output, &box);
       return TRUE;
     }
-  gcut_ops_clear_error (&o->error);
+  gcut_ops_clear_error (operation, &o->error, &o->failed);
   return TRUE;
 }
 
@@ -77,6 +89,7 @@ gegl_op_class_init (GeglOpClass *klass)
 
   gcut_ops_class_whole_image (operation_class);
   filter_class->process = process;
+  gcut_ops_class_link_properties (G_OBJECT_CLASS (klass), "installed-model", "model");
 
   /* clang-format off */
   gegl_operation_class_set_keys (operation_class,
@@ -84,7 +97,7 @@ gegl_op_class_init (GeglOpClass *klass)
     "title",           _("Contrastive Translation"),
     "categories",      "artistic:generic",
     "gimp:menu-path",  "<Image>/Filters/Artistic/Contrastive Translation",
-    "gimp:menu-label", _("Apply Model…"),
+    "gimp:menu-label", _("Apply a Model as a Live Filter…"),
     "description",     _("Repaints the image in the style a contrastive "
                          "translation model (CUT) learned from a painting"),
     NULL);

@@ -21,6 +21,15 @@ static const float colors[][3]
         { 0.6f, 0.2f, 0.75f }, { 0.95f, 0.55f, 0.0f }, { 0.0f, 0.65f, 0.65f },
         { 0.3f, 0.3f, 0.3f },  { 0.75f, 0.6f, 0.1f } };
 
+/* How much of a loss's colour its raw values get, over white. */
+#define FAINT 0.3f
+
+const float *
+gct_loss_color (int l)
+{
+  return colors[l % G_N_ELEMENTS (colors)];
+}
+
 static void
 plot (GctImage *im, int x, int y, const float rgb[3])
 {
@@ -30,6 +39,7 @@ plot (GctImage *im, int x, int y, const float rgb[3])
   p[0] = rgb[0], p[1] = rgb[1], p[2] = rgb[2], p[3] = 1;
 }
 
+/* Two pixels thick. */
 static void
 line (GctImage *im, int x0, int y0, int x1, int y1, const float rgb[3])
 {
@@ -47,6 +57,135 @@ line (GctImage *im, int x0, int y0, int x1, int y1, const float rgb[3])
       if (e2 <= dx)
         err += dx, y0 += sy;
     }
+}
+
+/* The debiased exponential moving average of gct_loss_smooth, one value at a
+ * time. */
+typedef struct
+{
+  double beta, sum, beta_t;
+} Ema;
+
+static void
+ema_init (Ema *e, gint64 n_steps)
+{
+  double tau = MAX (1.0, n_steps / 50.0);
+  e->beta = 1.0 - 1.0 / tau;
+  e->sum = 0.0;
+  e->beta_t = 1.0;
+}
+
+/* The smoothed value after x; NAN before the first finite value. */
+static double
+ema_add (Ema *e, float x)
+{
+  if (isfinite (x))
+    {
+      e->sum = e->beta * e->sum + (1.0 - e->beta) * x;
+      e->beta_t *= e->beta;
+    }
+  return e->beta_t < 1.0 ? e->sum / (1.0 - e->beta_t) : NAN;
+}
+
+void
+gct_loss_smooth (const float *history, gint64 n_steps, int n_losses, int l,
+                 double *smoothed)
+{
+  Ema e;
+
+  ema_init (&e, n_steps);
+  for (gint64 i = 0; i < n_steps; i++)
+    smoothed[i] = ema_add (&e, history[i * n_losses + l]);
+}
+
+/* What one pixel column shows of one loss. */
+typedef struct
+{
+  double smooth, lo, hi; /* NAN: nothing finite */
+} Column;
+
+/* Column c of cols covers steps [c·n/cols, (c+1)·n/cols); its raw range
+ * starts at the last value before it, so that the raw values join up when
+ * columns are wider than a step. */
+static void
+columns (const float *history, gint64 n, int n_losses, int l, Column *col, int cols)
+{
+  double last = NAN;
+  Ema e;
+
+  ema_init (&e, n);
+  for (int c = 0; c < cols; c++)
+    {
+      gint64 a = (gint64)c * n / cols, b = MAX ((gint64)(c + 1) * n / cols, a + 1);
+      col[c] = (Column){ NAN, last, last };
+      for (gint64 i = a; i < b; i++)
+        {
+          float x = history[i * n_losses + l];
+          col[c].smooth = ema_add (&e, x);
+          if (isfinite (x))
+            {
+              col[c].lo = isnan (col[c].lo) ? x : MIN (col[c].lo, x);
+              col[c].hi = isnan (col[c].hi) ? x : MAX (col[c].hi, x);
+              last = x;
+            }
+        }
+    }
+}
+
+double
+gct_loss_plot (GctImage *im, int x, int y, int width, int height, const float *history,
+               gint64 n_steps, int n_losses)
+{
+  const float grey[3] = { 0.85f, 0.85f, 0.85f };
+  int cols = (int)MIN ((gint64)width, n_steps);
+  g_autofree Column *col = NULL;
+  double top = 0.0;
+
+  for (int k = 1; k <= 4; k++)
+    line (im, x, y + height - 1 - k * (height - 1) / 4, x + width - 1,
+          y + height - 1 - k * (height - 1) / 4, grey);
+  if (cols < 1 || n_losses < 1)
+    return 1.0;
+  col = g_new (Column, (gsize)cols * n_losses);
+  for (int l = 0; l < n_losses; l++)
+    {
+      columns (history, n_steps, n_losses, l, col + (gsize)l * cols, cols);
+      for (int c = 0; c < cols; c++)
+        if (isfinite (col[(gsize)l * cols + c].smooth))
+          top = MAX (top, col[(gsize)l * cols + c].smooth);
+    }
+  top = top > 0.0 ? top * 1.1 : 1.0;
+
+#define COL_X(c) (x + (cols > 1 ? (c) * (width - 1) / (cols - 1) : 0))
+#define VALUE_Y(v) (y + height - 1 - (int)lrint (MIN ((v) / top, 1.0) * (height - 1)))
+  for (int l = 0; l < n_losses; l++)
+    {
+      const float *rgb = gct_loss_color (l);
+      const float faint[3] = { 1.f - FAINT * (1.f - rgb[0]), 1.f - FAINT * (1.f - rgb[1]),
+                               1.f - FAINT * (1.f - rgb[2]) };
+      for (int c = 0; c < cols; c++)
+        {
+          const Column *k = &col[(gsize)l * cols + c];
+          if (!isnan (k->lo))
+            for (int py = VALUE_Y (k->hi); py <= VALUE_Y (k->lo); py++)
+              plot (im, COL_X (c), py, faint);
+        }
+    }
+  for (int l = 0; l < n_losses; l++)
+    for (int c = 0, px = -1, py = -1; c < cols; c++)
+      {
+        const Column *k = &col[(gsize)l * cols + c];
+        if (isnan (k->smooth))
+          continue;
+        if (px >= 0)
+          line (im, px, py, COL_X (c), VALUE_Y (k->smooth), gct_loss_color (l));
+        else
+          plot (im, COL_X (c), VALUE_Y (k->smooth), gct_loss_color (l));
+        px = COL_X (c), py = VALUE_Y (k->smooth);
+      }
+#undef COL_X
+#undef VALUE_Y
+  return top;
 }
 
 /* Text through GEGL's pango renderer, composited over the plot: x, y is the
@@ -116,6 +255,7 @@ annotate (GctImage *im, double top, gint64 n, const char *const *names, int nl)
     }
   label (&labels, "step", ML + PW / 2 - 14, H - 22, FALSE);
   label (&labels, "loss", 8, MT - 28, FALSE);
+  label (&labels, "lines: smoothed (EMA); faint: each step", ML + PW, MT - 28, TRUE);
   for (int l = 0; l < nl; l++)
     label (&labels, names[l], legend_x (names, l) + 20, 10, FALSE);
   gegl_node_blit (labels.top, 1.0, &box, babl_format ("R'G'B'A float"), im->rgba,
@@ -126,58 +266,29 @@ annotate (GctImage *im, double top, gint64 n, const char *const *names, int nl)
 gboolean
 gct_loss_curve_save (GctTrainer *trainer, const char *path, GError **error)
 {
-  const float black[3] = { 0, 0, 0 }, grey[3] = { 0.85f, 0.85f, 0.85f };
+  const float black[3] = { 0, 0, 0 };
   gint64 n;
   int nl;
   const float *hist = gct_trainer_loss_history (trainer, &n);
   const char *const *names = gct_trainer_loss_names (trainer, &nl);
   g_autoptr (GctImage) im = g_new0 (GctImage, 1);
-  g_autofree double *curve = NULL;
-  double top = 0;
-  int cols;
+  double top;
 
   if (n == 0)
     return TRUE;
-  /* One point per pixel column (a moving average of its steps), or per step
-   * when there are fewer steps. */
-  cols = (int)MIN ((gint64)PW, n);
-  curve = g_new0 (double, (gsize)cols *nl);
   im->width = W, im->height = H;
   im->rgba = g_new (float, (gsize)W *H * 4);
   for (gsize i = 0; i < (gsize)W * H * 4; i++)
     im->rgba[i] = 1;
-  for (int c = 0; c < cols; c++)
-    {
-      gint64 a = (gint64)c * n / cols, b = MAX ((gint64)(c + 1) * n / cols, a + 1);
-      for (int l = 0; l < nl; l++)
-        {
-          double s = 0;
-          for (gint64 i = a; i < b; i++)
-            s += isfinite (hist[i * nl + l]) ? hist[i * nl + l] : 0;
-          curve[(gsize)c * nl + l] = s / (b - a);
-          top = MAX (top, curve[(gsize)c * nl + l]);
-        }
-    }
-  top = top > 0 ? top * 1.05 : 1;
-  for (int k = 1; k <= 4; k++)
-    line (im, ML, MT + PH - k * PH / 4, ML + PW, MT + PH - k * PH / 4, grey);
+  top = gct_loss_plot (im, ML, MT, PW, PH, hist, n, nl);
   line (im, ML, MT, ML, MT + PH, black);
   line (im, ML, MT + PH, ML + PW, MT + PH, black);
   for (int k = 0; k <= 10; k++)
     line (im, ML + k * PW / 10, MT + PH, ML + k * PW / 10, MT + PH + 6, black);
   for (int l = 0; l < nl; l++)
-    for (int c = 0, px = -1, py = -1; c < cols; c++)
-      {
-        int x = ML + (cols > 1 ? c * (PW - 1) / (cols - 1) : 0);
-        int y = MT + PH - (int)(curve[(gsize)c * nl + l] / top * PH);
-        if (px >= 0)
-          line (im, px, py, x, y, colors[l % 8]);
-        px = x, py = y;
-      }
-  for (int l = 0; l < nl; l++)
     for (int y = 0; y < 10; y++)
       for (int dx = 0; dx < 16; dx++)
-        plot (im, legend_x (names, l) + dx, 14 + y, colors[l % 8]);
+        plot (im, legend_x (names, l) + dx, 14 + y, gct_loss_color (l));
   annotate (im, top, n, names, nl);
   return gct_image_save (im, path, error);
 }

@@ -1,8 +1,10 @@
 /* Widgets both settings dialogs use (see gimp-dialog-util.h). */
 #include <string.h>
 
-#include "gimp-plugin.h"
+#include <glib/gi18n-lib.h>
+
 #include "gimp-dialog-util.h"
+#include "gimp-ui-compat.h"
 
 typedef struct
 {
@@ -56,7 +58,7 @@ gcut_name_or_file_new (const char *const *names, const char *current,
                        const char *chooser_title, const char *pattern,
                        const char *pattern_name, GtkWidget **combo)
 {
-  GtkWidget *hbox = gtk_hbox_new (FALSE, 6);
+  GtkWidget *hbox = gcut_ui_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *button = gtk_button_new_with_mnemonic (_ ("_Browse…"));
   Browse *b = g_new0 (Browse, 1);
 

@@ -9,6 +9,11 @@
 set -u
 build=$1 src=$2 plugin=$3 gegl_plugins=$4
 
+[ -n "$plugin" ] || {
+  echo "SKIP: the GIMP 2.10 plug-in is not built (libgimp2.0-dev was not found)"
+  exit 77
+}
+
 console=$(command -v gimp-console-2.10 || command -v gimp-console) || {
   echo "SKIP: gimp-console-2.10 is not installed"
   exit 77
@@ -90,14 +95,7 @@ if [ $status -ne 0 ]; then
   echo "FAIL: gimp-console exited with $status"
   fail=1
 fi
-if grep -qi "crashed" "$tmp/log"; then
-  echo "FAIL: a plug-in crashed"
-  fail=1
-fi
-if [ "$(grep -c "batch command executed successfully" "$tmp/log")" -ne 2 ]; then
-  echo "FAIL: a batch command failed"
-  fail=1
-fi
+check_log "$tmp/log" 2 || fail=1
 for what in does-not-exist no-such-style.jpg no-such-recipe "taken.safetensors”, which is not"; do
   if ! grep -q "$what" "$tmp/log"; then
     echo "FAIL: the error about $what was not reported"
@@ -113,15 +111,17 @@ if [ "$(cat "$tmp/data/gegl-cut/models/taken.safetensors")" != "not a model" ]; 
 fi
 [ $fail -eq 0 ] || exit 1
 
-# GIMP's drawable is 8-bit: the reference is rounded to 8 bits in the graph (by
-# the same babl conversion), which the 16-bit PNG the gegl tool writes keeps
-# exactly (v·257, read back as v).
+# GIMP's drawable is 8-bit: the reference is rounded to 8 bits in the graph,
+# which the 16-bit PNG the gegl tool writes keeps exactly (v·257, read back as
+# v).  Within 1/255: babl picks its conversion paths by timing them, so on a
+# busy machine the two processes may round a value differently (seen once: one
+# pixel off by 1 in the whole suite at a load of 20 on 2 cores).
 gegl "$content" -o "$tmp/ref.png" -- gcut:translate "model=$model" convert-format "format=R'G'B'A u8" || {
   echo "FAIL: the gegl tool could not apply the model"
   exit 1
 }
-/usr/bin/python3 "$src/tests/gimp/compare-images.py" "$tmp/ref.png" "$tmp/trained.png" \
-  "$tmp/applied.png" || fail=1
+/usr/bin/python3 "$src/tests/gimp/compare-images.py" --tolerance 1 "$tmp/ref.png" \
+  "$tmp/trained.png" "$tmp/applied.png" || fail=1
 /usr/bin/python3 "$src/tests/gimp/compare-images.py" "$content" "$tmp/unchanged.png" \
   || fail=1
 exit $fail

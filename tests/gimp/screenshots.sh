@@ -74,7 +74,7 @@ shot () {
 shot gimp-train-dialog "Train on a Style Image" 3 "
 (let* ((image $open_image) (drawable (car (gimp-image-get-active-drawable image))))
   (gimp-display-new image)
-  (gcut-set-train-data \"$style\" \"cut-cpu\" 0 \"starry-forest\")
+  (gcut-set-train-data \"$style\" \"balanced\" 0 \"starry-forest\")
   (plug-in-gcut-train RUN-INTERACTIVE image drawable -1 \"\" \"\" 0 \"\"))"
 
 shot gimp-apply-dialog "Apply a Contrastive Translation Model" 3 "
@@ -85,5 +85,5 @@ shot gimp-apply-dialog "Apply a Contrastive Translation Model" 3 "
 shot gimp-train-progress "Training a Contrastive Translator" 40 "
 (let* ((image $open_image) (drawable (car (gimp-image-get-active-drawable image))))
   (gimp-display-new image)
-  (gcut-set-train-data \"$style\" \"cut-cpu\" 400 \"starry-forest\")
+  (gcut-set-train-data \"$style\" \"balanced\" 400 \"starry-forest\")
   (plug-in-gcut-train RUN-WITH-LAST-VALS image drawable -1 \"\" \"\" 0 \"\"))"

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include <gcp/gcp-quality.h>
 #include <gcp/gcp-recipe.h>
 #include "test-dirs.h"
 
@@ -424,6 +425,34 @@ test_generator_json (void)
   g_clear_error (&error);
 }
 
+/* Each quality of the GIMP dialogs runs a shipped recipe, found back from it. */
+static void
+test_qualities (void)
+{
+  int n;
+  const GcpQuality *q = gcp_qualities (&n);
+
+  g_assert_cmpint (n, ==, 3);
+  g_assert_nonnull (gcp_quality_find (GCP_QUALITY_DEFAULT));
+  g_assert_null (gcp_quality_find ("cut-cpu"));
+  g_assert_null (gcp_quality_for_recipe ("cut-cpu"));
+  for (int i = 0; i < n; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *file = g_strconcat (q[i].recipe, ".json", NULL);
+      g_autofree char *path = g_build_filename (GCP_TEST_RECIPES_DIR, file, NULL);
+      g_autoptr (GcpRecipe) recipe = gcp_recipe_load_file (path, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (gcp_quality_find (q[i].name) == &q[i]);
+      g_assert_true (gcp_quality_for_recipe (q[i].recipe) == &q[i]);
+      g_assert_nonnull (q[i].label);
+      g_assert_nonnull (q[i].help);
+      g_test_message ("%s: %s, %" G_GINT64_FORMAT " steps", q[i].name, q[i].recipe,
+                      recipe->schedule.steps);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -440,6 +469,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recipe/hostile", test_hostile);
   g_test_add_func ("/recipe/find", test_find);
   g_test_add_func ("/recipe/generator-json", test_generator_json);
+  g_test_add_func ("/recipe/qualities", test_qualities);
   rc = g_test_run ();
   gcp_test_remove_tree (root);
   return rc;

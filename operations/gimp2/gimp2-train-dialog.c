@@ -1,8 +1,11 @@
-/* The settings dialog of plug-in-gcut-train. */
-#include "gimp-plugin.h"
-#include "gimp-dialog-util.h"
-
+/* The settings dialog of plug-in-gcut-train: the style, how long to train
+ * (a quality), the model's name; the recipe and steps under Advanced. */
+#include <gcp/gcp-quality.h>
 #include <gcp/gcp-recipe.h>
+
+#include "gimp-dialog-util.h"
+#include "gimp-train-run.h"
+#include "gimp2-plugin.h"
 
 typedef struct
 {
@@ -69,15 +72,73 @@ style_frame (const GcutTrainValues *values, StyleWidgets *w)
   return frame;
 }
 
+/* The qualities as a combo box, on values' recipe's quality (else the
+ * default one). */
+static GtkWidget *
+quality_combo (const GcutTrainValues *values)
+{
+  const GcpQuality *current = gcp_quality_for_recipe (values->recipe);
+  GtkWidget *combo = gtk_combo_box_text_new ();
+  int n;
+  const GcpQuality *q = gcp_qualities (&n);
+
+  if (!current)
+    current = gcp_quality_find (GCP_QUALITY_DEFAULT);
+  for (int i = 0; i < n; i++)
+    {
+      gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (combo), _ (q[i].label));
+      if (&q[i] == current)
+        gtk_combo_box_set_active (GTK_COMBO_BOX (combo), i);
+    }
+  return combo;
+}
+
+/* Advanced: a recipe that overrides the quality, and the steps. */
+static GtkWidget *
+advanced_expander (const GcutTrainValues *values, GtkWidget **recipe, GtkWidget **steps)
+{
+  GtkWidget *expander = gtk_expander_new_with_mnemonic (_ ("_Advanced"));
+  GtkWidget *table = gtk_table_new (2, 2, FALSE);
+  GtkWidget *label, *recipe_row, *steps_row;
+  /* The installed recipes; the entry also takes any other name or a file. */
+  g_auto (GStrv) recipes = gcp_recipe_list ();
+  gboolean custom = !gcp_quality_for_recipe (values->recipe);
+
+  gtk_table_set_row_spacings (GTK_TABLE (table), 6);
+  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
+  gtk_container_set_border_width (GTK_CONTAINER (table), 6);
+  gtk_container_add (GTK_CONTAINER (expander), table);
+  gtk_expander_set_expanded (GTK_EXPANDER (expander), custom || values->steps > 0);
+
+  recipe_row = gcut_name_or_file_new (
+      (const char *const *)recipes, custom ? values->recipe : "",
+      _ ("Choose a Recipe File"), "*.json", _ ("Recipes (*.json)"), recipe);
+  gtk_widget_set_tooltip_text (*recipe, _ ("A recipe to run instead of the quality's: a "
+                                           "shipped recipe or a recipe file; empty: the "
+                                           "quality's"));
+  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, 0, _ ("_Recipe:"), 0.0, 0.5,
+                                     recipe_row, 1, FALSE);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), *recipe);
+
+  steps_row = gtk_hbox_new (FALSE, 6);
+  *steps = gtk_spin_button_new_with_range (0, 1000000, 100);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (*steps), values->steps);
+  gtk_box_pack_start (GTK_BOX (steps_row), *steps, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (steps_row), gtk_label_new (_ ("(0: the recipe's)")), FALSE,
+                      FALSE, 0);
+  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, 1, _ ("_Steps:"), 0.0, 0.5,
+                                     steps_row, 1, FALSE);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), *steps);
+  return expander;
+}
+
 gboolean
 gcut_train_dialog (GcutTrainValues *values)
 {
-  GtkWidget *dialog, *vbox, *frame, *table, *label, *recipe_row, *recipe, *steps_row;
-  GtkWidget *steps, *name, *folder_label, *hint;
+  GtkWidget *dialog, *vbox, *frame, *table, *quality, *recipe, *steps;
+  GtkWidget *name, *folder_label, *hint;
   g_autofree char *folder
       = g_build_filename (g_get_user_data_dir (), "gegl-cut", "models", NULL);
-  /* The installed recipes; the entry also takes any other name or a file. */
-  g_auto (GStrv) recipes = gcp_recipe_list ();
   StyleWidgets style = { 0 };
   gboolean ok;
 
@@ -97,35 +158,21 @@ gcut_train_dialog (GcutTrainValues *values)
 
   frame = gimp_frame_new (_ ("Training"));
   gtk_box_pack_start (GTK_BOX (vbox), frame, FALSE, FALSE, 0);
-  table = gtk_table_new (4, 2, FALSE);
+  table = gtk_table_new (3, 2, FALSE);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_container_add (GTK_CONTAINER (frame), table);
 
-  recipe_row = gcut_name_or_file_new ((const char *const *)recipes, values->recipe,
-                                      _ ("Choose a Recipe File"), "*.json",
-                                      _ ("Recipes (*.json)"), &recipe);
-  gtk_widget_set_tooltip_text (recipe, _ ("The training settings: a shipped recipe or a "
-                                          "recipe file. cut-cpu takes about ten minutes "
-                                          "on a laptop; cut needs a GPU."));
-  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, 0, _ ("_Recipe:"), 0.0, 0.5,
-                                     recipe_row, 1, FALSE);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), recipe);
-
-  steps_row = gtk_hbox_new (FALSE, 6);
-  steps = gtk_spin_button_new_with_range (0, 1000000, 100);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (steps), values->steps);
-  gtk_box_pack_start (GTK_BOX (steps_row), steps, FALSE, FALSE, 0);
-  gtk_box_pack_start (GTK_BOX (steps_row), gtk_label_new (_ ("(0: the recipe's)")), FALSE,
-                      FALSE, 0);
-  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, 1, _ ("_Steps:"), 0.0, 0.5,
-                                     steps_row, 1, FALSE);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), steps);
+  quality = quality_combo (values);
+  gtk_widget_set_tooltip_text (quality, _ ("How long to train: the longer, the closer "
+                                           "to the painting's style"));
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, 0, _ ("_Quality:"), 0.0, 0.5, quality,
+                             1, FALSE);
 
   name = gtk_entry_new ();
   gtk_entry_set_text (GTK_ENTRY (name), values->model_name);
   gtk_entry_set_activates_default (GTK_ENTRY (name), TRUE);
-  gimp_table_attach_aligned (GTK_TABLE (table), 0, 2, _ ("_Model name:"), 0.0, 0.5, name,
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, 1, _ ("_Model name:"), 0.0, 0.5, name,
                              1, FALSE);
 
   /* The folder can be long: one line, shortened in the middle, whole in the
@@ -134,8 +181,11 @@ gcut_train_dialog (GcutTrainValues *values)
   gtk_misc_set_alignment (GTK_MISC (folder_label), 0.0, 0.5);
   gtk_label_set_ellipsize (GTK_LABEL (folder_label), PANGO_ELLIPSIZE_MIDDLE);
   gtk_widget_set_tooltip_text (folder_label, folder);
-  gimp_table_attach_aligned (GTK_TABLE (table), 0, 3, _ ("Saved in:"), 0.0, 0.5,
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, 2, _ ("Saved in:"), 0.0, 0.5,
                              folder_label, 1, FALSE);
+
+  gtk_box_pack_start (GTK_BOX (vbox), advanced_expander (values, &recipe, &steps), FALSE,
+                      FALSE, 0);
 
   hint = gtk_label_new (_ ("The translated image is added as a new layer."));
   gtk_misc_set_alignment (GTK_MISC (hint), 0.0, 0.5);
@@ -146,6 +196,8 @@ gcut_train_dialog (GcutTrainValues *values)
   ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
   if (ok)
     {
+      int n, active = gtk_combo_box_get_active (GTK_COMBO_BOX (quality));
+      const GcpQuality *q = gcp_qualities (&n);
       g_autofree char *recipe_text = gcut_name_or_file_get (recipe);
       g_autofree char *file
           = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (style.file_button));
@@ -155,7 +207,9 @@ gcut_train_dialog (GcutTrainValues *values)
         gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (style.layer_combo), &layer);
       values->style_drawable = layer;
       gcut_copy_field (values->style_file, sizeof values->style_file, file);
-      gcut_copy_field (values->recipe, sizeof values->recipe, recipe_text);
+      gcut_copy_field (
+          values->recipe, sizeof values->recipe,
+          gcut_train_choose_recipe (q[CLAMP (active, 0, n - 1)].name, recipe_text, NULL));
       values->steps = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (steps));
       gcut_copy_field (values->model_name, sizeof values->model_name,
                        gtk_entry_get_text (GTK_ENTRY (name)));

@@ -1,8 +1,9 @@
 /* The settings dialog of plug-in-gcut-apply. */
 #include <gcp/gcp-model-file.h>
 
-#include "gimp-plugin.h"
+#include "gimp-apply-graph.h"
 #include "gimp-dialog-util.h"
+#include "gimp2-plugin.h"
 
 /* The op's device nicks, in the order of the combo box. */
 static const char *const devices[] = { "auto", "cpu", "cuda" };
@@ -11,6 +12,7 @@ gboolean
 gcut_apply_dialog (GcutApplyValues *values)
 {
   GtkWidget *dialog, *table, *label, *model_row, *model, *device, *tile, *tile_row;
+  GtkWidget *strength;
   g_auto (GStrv) models = gcp_model_list ();
   int active = 0;
   gboolean ok;
@@ -24,7 +26,7 @@ gcut_apply_dialog (GcutApplyValues *values)
   gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
   gimp_window_set_transient (GTK_WINDOW (dialog));
 
-  table = gtk_table_new (3, 2, FALSE);
+  table = gtk_table_new (4, 2, FALSE);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_container_set_border_width (GTK_CONTAINER (table), 12);
@@ -41,6 +43,20 @@ gcut_apply_dialog (GcutApplyValues *values)
                                      model_row, 1, FALSE);
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), model);
 
+  strength = gtk_spin_button_new_with_range (0.0, 1.0, 0.05);
+  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (strength), 2);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (strength), values->strength);
+  gtk_widget_set_tooltip_text (strength, _ ("How much of the translation shows: 0 keeps "
+                                            "the image, 1 shows the translation alone"));
+  if (!gcut_apply_has_strength ())
+    {
+      /* An older gcut:translate: full strength only. */
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (strength), 1.0);
+      gtk_widget_set_sensitive (strength, FALSE);
+    }
+  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, 1, _ ("_Strength:"), 0.0, 0.5,
+                                     strength, 1, TRUE);
+
   device = gimp_int_combo_box_new (_ ("Automatic"), 0, _ ("CPU"), 1, _ ("CUDA GPU"), 2,
                                    NULL);
   for (int i = 0; i < (int)G_N_ELEMENTS (devices); i++)
@@ -49,7 +65,7 @@ gcut_apply_dialog (GcutApplyValues *values)
   gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (device), active);
   gtk_widget_set_tooltip_text (device, _ ("Where the network runs; Automatic uses a CUDA "
                                           "GPU when there is one"));
-  gimp_table_attach_aligned (GTK_TABLE (table), 0, 1, _ ("_Device:"), 0.0, 0.5, device, 1,
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, 2, _ ("_Device:"), 0.0, 0.5, device, 1,
                              TRUE);
 
   tile_row = gtk_hbox_new (FALSE, 6);
@@ -60,7 +76,7 @@ gcut_apply_dialog (GcutApplyValues *values)
   gtk_box_pack_start (GTK_BOX (tile_row), tile, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (tile_row), gtk_label_new (_ ("pixels (0: automatic)")),
                       FALSE, FALSE, 0);
-  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, 2, _ ("_Tile size:"), 0.0, 0.5,
+  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, 3, _ ("_Tile size:"), 0.0, 0.5,
                                      tile_row, 1, FALSE);
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), tile);
 
@@ -74,6 +90,7 @@ gcut_apply_dialog (GcutApplyValues *values)
       gcut_copy_field (values->model, sizeof values->model, model_text);
       gcut_copy_field (values->device, sizeof values->device, devices[active]);
       values->tile_size = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (tile));
+      values->strength = gtk_spin_button_get_value (GTK_SPIN_BUTTON (strength));
     }
   gtk_widget_destroy (dialog);
   return ok;

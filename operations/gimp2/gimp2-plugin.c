@@ -4,16 +4,16 @@
 
 #include <gegl.h>
 
+#include <gcp/gcp-quality.h>
+
 #include "gct-trainer.h"
-#include "gimp-plugin.h"
+#include "gimp2-plugin.h"
 #include <libgimp/gimpui.h>
 
-#define GCUT_MENU "<Image>/Filters/Artistic/Contrastive Translation"
-
 static const GcutTrainValues train_defaults
-    = { .style_drawable = -1, .recipe = "cut-cpu", .model_name = "my-style" };
+    = { .style_drawable = -1, .recipe = GCP_QUALITY_DEFAULT, .model_name = "my-style" };
 static const GcutApplyValues apply_defaults
-    = { .model = "starry-night", .device = "auto", .tile_size = 0 };
+    = { .model = "starry-night", .device = "auto", .tile_size = 0, .strength = 1.0 };
 
 gboolean
 gcut_copy_field (char *field, gsize size, const char *src)
@@ -35,8 +35,9 @@ query (void)
     { GIMP_PDB_STRING, "style-file",
       "The style painting's file, when style-drawable is -1" },
     { GIMP_PDB_STRING, "recipe",
-      "A recipe name (cut-cpu, hdce-src-cpu, fastcut, cut, hdce-src, monce) or a "
-      "recipe JSON file; empty: cut-cpu" },
+      "How long to train: quick (about 2 minutes), balanced (about 10), best (a GPU); "
+      "or any recipe name (cut-cpu, fastcut, cut, hdce-src, monce, ...) or recipe "
+      "JSON file; empty: balanced" },
     { GIMP_PDB_INT32, "steps", "Training steps (0: the recipe's)" },
     { GIMP_PDB_STRING, "model-name",
       "The model is written to $XDG_DATA_HOME/gegl-cut/models/MODEL-NAME.safetensors" },
@@ -57,26 +58,16 @@ query (void)
 
   gimp_plugin_domain_register (GETTEXT_PACKAGE, GCUT_LOCALEDIR);
 
-  gimp_install_procedure (
-      GCUT_PROC_TRAIN, N_ ("Learn a painting's style from one image and apply it"),
-      "Trains a contrastive unpaired translator (CUT and its relatives) on the "
-      "drawable (the content photo) and one style painting, writes the model to "
-      "$XDG_DATA_HOME/gegl-cut/models/MODEL-NAME.safetensors and adds the translated "
-      "drawable as a new layer.  Training runs in the plug-in; interactively, a window "
-      "shows the progress and the current translation and can cancel the run.",
-      "gegl-cut authors", "gegl-cut authors", "2025", N_ ("_Train on a Style Image…"),
-      "RGB*", GIMP_PLUGIN, G_N_ELEMENTS (train_args), G_N_ELEMENTS (train_returns),
-      train_args, train_returns);
-  gimp_plugin_menu_register (GCUT_PROC_TRAIN, GCUT_MENU);
+  gimp_install_procedure (GCUT_PROC_TRAIN, GCUT_TRAIN_BLURB, GCUT_TRAIN_HELP,
+                          GCUT_ATTRIBUTION, GCUT_TRAIN_LABEL, "RGB*", GIMP_PLUGIN,
+                          G_N_ELEMENTS (train_args), G_N_ELEMENTS (train_returns),
+                          train_args, train_returns);
+  gimp_plugin_menu_register (GCUT_PROC_TRAIN, GCUT_MENU_PATH);
 
-  gimp_install_procedure (
-      GCUT_PROC_APPLY, N_ ("Repaint the drawable with a trained translation model"),
-      "Applies the GEGL operation gcut:translate with the given model to the whole "
-      "drawable (the selection limits what changes).  The pixels are those of "
-      "`gegl in -o out -- gcut:translate model=MODEL`.",
-      "gegl-cut authors", "gegl-cut authors", "2025", N_ ("_Apply Model…"), "RGB*",
-      GIMP_PLUGIN, G_N_ELEMENTS (apply_args), 0, apply_args, NULL);
-  gimp_plugin_menu_register (GCUT_PROC_APPLY, GCUT_MENU);
+  gimp_install_procedure (GCUT_PROC_APPLY, GCUT_APPLY_BLURB, GCUT_APPLY_HELP,
+                          GCUT_ATTRIBUTION, GCUT_APPLY_LABEL, "RGB*", GIMP_PLUGIN,
+                          G_N_ELEMENTS (apply_args), 0, apply_args, NULL);
+  gimp_plugin_menu_register (GCUT_PROC_APPLY, GCUT_MENU_PATH);
 }
 
 /* Reports a failure: the text goes back after the status, which GIMP shows

@@ -5,12 +5,11 @@
 
 #include <libgimp/gimp.h>
 
+#include "gimp-procedures.h"
+
 G_BEGIN_DECLS
 
-#define GCUT_PROC_TRAIN "plug-in-gcut-train"
-#define GCUT_PROC_APPLY "plug-in-gcut-apply"
 #define GCUT_PLUG_IN_BINARY "gegl-cut"
-#define GCUT_PLUG_IN_ROLE "gegl-cut"
 
 /* The settings of each procedure, kept between runs with gimp_set_data, hence
  * fixed-size strings. */
@@ -18,8 +17,8 @@ typedef struct
 {
   gint32 style_drawable; /* -1: style_file */
   char style_file[4096];
-  char recipe[4096];
-  gint32 steps; /* 0: the recipe's */
+  char recipe[4096]; /* a quality's recipe (gcp-quality.h), or any other */
+  gint32 steps;      /* 0: the recipe's */
   char model_name[256];
 } GcutTrainValues;
 
@@ -28,6 +27,7 @@ typedef struct
   char model[4096];
   char device[16]; /* "auto", "cpu", "cuda" */
   gint32 tile_size;
+  double strength; /* the dialog's only: the procedure applies 1 */
 } GcutApplyValues;
 
 /* Copies src (NULL: "") into a fixed-size settings field; FALSE when it does
@@ -41,7 +41,7 @@ gboolean gcut_apply_drawable (gint32 drawable, const GcutApplyValues *values,
 
 /* Trains on drawable (the content) and values' style, writes the model under
  * $XDG_DATA_HOME/gegl-cut/models and returns its path; interactive runs show
- * a window with progress, the latest translation and a Cancel button. */
+ * the training window. */
 char *gcut_train (gint32 drawable, const GcutTrainValues *values, gboolean interactive,
                   GError **error);
 
