@@ -341,7 +341,8 @@ model_from_file (GcpSafetensors *st_in, GError **error)
       return NULL;
     }
   if (!check_json_object (st, "recipe", error)
-      || !check_json_object (st, "training", error))
+      || !check_json_object (st, "training", error)
+      || !check_json_object (st, "source", error))
     return NULL;
 
   /* Before building the network (whose size the architecture alone would

@@ -246,6 +246,18 @@ test_format (void)
     g_autoptr (GBytes) b = save_to_bytes (w);
     expect_refused (b, GCP_ERROR_CORRUPT, "training");
   }
+  gcp_safetensors_writer_set_metadata (w, "training", "{}");
+  gcp_safetensors_writer_set_metadata (w, "source", "\"latest_net_G.pth\"");
+  {
+    g_autoptr (GBytes) b = save_to_bytes (w);
+    expect_refused (b, GCP_ERROR_CORRUPT, "source");
+  }
+  gcp_safetensors_writer_set_metadata (w, "source", "{\"checkpoint\": {}}");
+  {
+    g_autoptr (GBytes) b = save_to_bytes (w);
+    g_autoptr (GcpModel) back = gcp_model_parse (b, NULL);
+    g_assert_nonnull (back);
+  }
 }
 
 static GBytes *

@@ -11,10 +11,14 @@
  *                  {"kind": "resnet", "ngf": 64, "n_blocks": 9, …}
  *   "recipe"       the full recipe as JSON (gcp_recipe_to_json)
  *   "training"     the training record as JSON (gcp_training_record_to_json)
+ *   "source"       (models made by gcut-import from a checkpoint of the
+ *                  official PyTorch code) where it came from, as JSON: the
+ *                  checkpoint's and options file's names and SHA-256, the
+ *                  official options
  *
  * The reader checks, before copying any weight: the format string, the
- * architecture (parsed strictly), that "recipe" and "training" (when present)
- * are JSON objects, that the file holds exactly G's tensors under "G." with
+ * architecture (parsed strictly), that "recipe", "training" and "source"
+ * (when present) are JSON objects, that the file holds exactly G's tensors under "G." with
  * the shapes the architecture implies, and that every weight is finite.
  * Nothing a file holds can make it abort or allocate more than the file's
  * tensors imply.
