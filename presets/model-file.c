@@ -502,12 +502,18 @@ gcp_model_load_base (const GcpBaseRecord *base, const char *beside,
   return g_steal_pointer (&model);
 }
 
+/* The builder's object as compact JSON. */
+static char *
+builder_text (JsonBuilder *b)
+{
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
 char *
 gcp_base_record_to_json (const GcpBaseRecord *base)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "name");
@@ -515,9 +521,7 @@ gcp_base_record_to_json (const GcpBaseRecord *base)
   json_builder_set_member_name (b, "sha256");
   json_builder_add_string_value (b, base->sha256);
   json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  return builder_text (b);
 }
 
 /* ---- writing ---- */
