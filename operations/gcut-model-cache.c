@@ -4,13 +4,26 @@
 
 #include <glib/gstdio.h>
 #include <gcp/gcp-model-file.h>
+#include <gct-strength.h>
 
 #include "gcut-ops.h"
+
+/* Interpolations kept per model: a slider's last positions. */
+#define N_STRENGTHS 2
 
 struct _GcutOpsModel
 {
   gint ref_count;
   GcutNetwork *G, *F;
+  /* A model from a file that records its base: the file's architecture, the
+   * base record and the file's folder (where the base may lie too). */
+  GcpGeneratorConfig architecture;
+  GcpBaseRecord base; /* name NULL: none */
+  char *folder;
+  GMutex lock;         /* for what follows */
+  GcutNetwork *base_G; /* the base's generator, once loaded */
+  double strength[N_STRENGTHS];
+  GcutOpsModel *at[N_STRENGTHS]; /* the last interpolations, newest first */
 };
 
 typedef struct
@@ -35,6 +48,7 @@ gcut_ops_model_new (GcutNetwork *G, GcutNetwork *F)
   model->ref_count = 1;
   model->G = G;
   model->F = F;
+  g_mutex_init (&model->lock);
   return model;
 }
 
@@ -52,6 +66,13 @@ gcut_ops_model_unref (GcutOpsModel *model)
     return;
   gcut_network_free (model->G);
   gcut_network_free (model->F);
+  g_free (model->base.name);
+  g_free (model->base.sha256);
+  g_free (model->folder);
+  gcut_network_free (model->base_G);
+  for (int i = 0; i < N_STRENGTHS; i++)
+    gcut_ops_model_unref (model->at[i]);
+  g_mutex_clear (&model->lock);
   g_free (model);
 }
 
@@ -95,12 +116,71 @@ static GcutOpsModel *
 load (const char *path, GError **error)
 {
   g_autoptr (GcpModel) file = gcp_model_load (path, error);
+  const GcpBaseRecord *base;
   GcutNetwork *G;
+  GcutOpsModel *model;
 
   if (!file)
     return NULL;
   G = gcp_model_steal_generator (file);
-  return gcut_ops_model_new (G, load_heads (file, G));
+  model = gcut_ops_model_new (G, load_heads (file, G));
+  model->architecture = *gcp_model_architecture (file);
+  if ((base = gcp_model_base (file)))
+    {
+      model->base.name = g_strdup (base->name);
+      model->base.sha256 = g_strdup (base->sha256);
+      model->folder = g_path_get_dirname (path);
+    }
+  return model;
+}
+
+/* The interpolation at strength s, made under the model's lock.  The base is
+ * loaded once; a base that cannot be used is looked for again next time (it
+ * may have been installed since). */
+static GcutOpsModel *
+interpolate (GcutOpsModel *model, double s, GError **error)
+{
+  GcutNetwork *G;
+  GcutOpsModel *at;
+
+  if (!model->base_G)
+    {
+      g_autoptr (GcpModel) base = gcp_model_load_base (&model->base, model->folder,
+                                                       &model->architecture, error);
+      if (!base)
+        return NULL;
+      model->base_G = gcp_model_steal_generator (base);
+    }
+  G = gct_strength_interpolate (model->base_G, model->G, &model->architecture, s, error);
+  if (!G)
+    return NULL;
+  at = gcut_ops_model_new (G, NULL);
+  gcut_ops_model_unref (model->at[N_STRENGTHS - 1]);
+  memmove (model->at + 1, model->at, (N_STRENGTHS - 1) * sizeof *model->at);
+  memmove (model->strength + 1, model->strength,
+           (N_STRENGTHS - 1) * sizeof *model->strength);
+  model->at[0] = gcut_ops_model_ref (at);
+  model->strength[0] = s;
+  return at;
+}
+
+GcutOpsModel *
+gcut_ops_model_at_strength (GcutOpsModel *model, double s, GError **error)
+{
+  GcutOpsModel *at = NULL;
+
+  if (s >= 1)
+    return gcut_ops_model_ref (model);
+  if (!model->base.name)
+    return NULL;
+  g_mutex_lock (&model->lock);
+  for (int i = 0; i < N_STRENGTHS && !at; i++)
+    if (model->at[i] && model->strength[i] == s)
+      at = gcut_ops_model_ref (model->at[i]);
+  if (!at)
+    at = interpolate (model, s, error);
+  g_mutex_unlock (&model->lock);
+  return at;
 }
 
 GcutOpsModel *

@@ -23,6 +23,13 @@ GcutOpsModel *gcut_ops_model_new (GcutNetwork *G, GcutNetwork *F);
 GcutOpsModel *gcut_ops_model_ref (GcutOpsModel *model);
 void gcut_ops_model_unref (GcutOpsModel *model);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcutOpsModel, gcut_ops_model_unref)
+/* The model at style strength s (gct-strength.h): itself at 1 and above;
+ * below, for a model that records its base, a model whose generator
+ * interpolates the base's weights and its own (kept for the last few
+ * strengths).  NULL where the pixels are to be blended instead: without an
+ * error for a model without a base record, with one saying why the base
+ * cannot be used. */
+GcutOpsModel *gcut_ops_model_at_strength (GcutOpsModel *model, double s, GError **error);
 GcutNetwork *gcut_ops_model_generator (GcutOpsModel *model);
 GcutNetwork *gcut_ops_model_heads (GcutOpsModel *model); /* NULL without F */
 

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <gcp/gcp-model-file.h>
+#include <gcp/gcp-network-io.h>
 
 #include "gcut-train-cache.h"
 
@@ -9,9 +10,10 @@ struct _GcutTrainResult
 {
   gint ref_count;
   char *key;
-  GcutNetwork *G, *F;
+  GcutNetwork *G, *F; /* F NULL for a recipe without NCE or SRC */
   GcpGeneratorConfig architecture;
   char *recipe_json, *training_json;
+  GcpBaseRecord base; /* name NULL: none */
 };
 
 /* Two results: the run being tuned and the one before, to compare. */
@@ -24,6 +26,8 @@ GcutTrainResult *
 gcut_train_result_new (GctTrainer *trainer, const char *key, GError **error)
 {
   const GcpRecipe *recipe = gct_trainer_recipe (trainer);
+  const GcpBaseRecord *base = gct_trainer_base (trainer, NULL);
+  GcutNetwork *F = gct_trainer_heads (trainer);
   g_autoptr (GcutTrainResult) r = g_new0 (GcutTrainResult, 1);
 
   r->ref_count = 1;
@@ -32,8 +36,8 @@ gcut_train_result_new (GctTrainer *trainer, const char *key, GError **error)
   /* Copies, whatever kind of networks the recipe made (a SinCUT G has
    * three taps and different widths). */
   r->G = gcut_network_copy (gct_trainer_generator (trainer));
-  r->F = r->G ? gcut_network_copy (gct_trainer_heads (trainer)) : NULL;
-  if (!r->F)
+  r->F = r->G && F ? gcut_network_copy (F) : NULL;
+  if (!r->G || (F && !r->F))
     {
       g_set_error_literal (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
                            _ ("Not enough memory to keep the trained model"));
@@ -41,6 +45,11 @@ gcut_train_result_new (GctTrainer *trainer, const char *key, GError **error)
     }
   r->recipe_json = gcp_recipe_to_json (recipe);
   r->training_json = gct_trainer_training_json (trainer);
+  if (base)
+    {
+      r->base.name = g_strdup (base->name);
+      r->base.sha256 = g_strdup (base->sha256);
+    }
   return g_steal_pointer (&r);
 }
 
@@ -61,6 +70,8 @@ gcut_train_result_unref (GcutTrainResult *r)
   g_free (r->key);
   g_free (r->recipe_json);
   g_free (r->training_json);
+  g_free (r->base.name);
+  g_free (r->base.sha256);
   g_free (r);
 }
 
@@ -73,8 +84,12 @@ gcut_train_result_generator (GcutTrainResult *r)
 gboolean
 gcut_train_result_save (GcutTrainResult *r, const char *path, GError **error)
 {
-  return gcp_model_save (path, r->G, &r->architecture, r->recipe_json, r->training_json,
-                         NULL, r->F, error);
+  g_autoptr (GcpSafetensorsWriter) w
+      = gcp_model_writer_new (r->G, &r->architecture, r->recipe_json, r->training_json);
+  gcp_model_writer_set_base (w, r->base.name ? &r->base : NULL);
+  if (r->F)
+    gcp_network_add_to (r->F, w, "F.");
+  return gcp_safetensors_writer_save (w, path, error);
 }
 
 /* Strips of at most a million pixels (a row in pieces when it is longer)
@@ -101,9 +116,31 @@ digest_pixels (GChecksum *sum, GeglBuffer *buffer)
       }
 }
 
+void
+gcut_train_apply_init (GcpRecipe *recipe, const char *init)
+{
+  if (!init || !*init)
+    return;
+  g_free (recipe->init);
+  recipe->init = g_str_equal (init, "none") ? NULL : g_strdup (init);
+}
+
+/* The base's file goes into the key by its bytes (a missing one is left to
+ * the trainer to report). */
+static void
+digest_base (GChecksum *sum, const char *init)
+{
+  g_autofree char *path = init && *init ? gcp_model_find (init, NULL) : NULL;
+  g_autoptr (GMappedFile) file = path ? g_mapped_file_new (path, FALSE, NULL) : NULL;
+
+  if (file)
+    g_checksum_update (sum, (const guchar *)g_mapped_file_get_contents (file),
+                       g_mapped_file_get_length (file));
+}
+
 char *
 gcut_train_key (GeglBuffer *content, GeglBuffer *style, const char *recipe_name,
-                int steps, int seed, const char *device, GError **error)
+                const char *init, int steps, int seed, const char *device, GError **error)
 {
   g_autoptr (GcpRecipe) recipe = gcp_recipe_load (recipe_name, error);
   g_autoptr (GChecksum) sum = NULL;
@@ -111,12 +148,14 @@ gcut_train_key (GeglBuffer *content, GeglBuffer *style, const char *recipe_name,
 
   if (!recipe)
     return NULL;
+  gcut_train_apply_init (recipe, init);
   recipe_json = gcp_recipe_to_json (recipe);
   settings = g_strdup_printf ("%d %d %s", steps, seed, device);
   sum = g_checksum_new (G_CHECKSUM_SHA256);
   digest_pixels (sum, content);
   digest_pixels (sum, style);
   g_checksum_update (sum, (const guchar *)recipe_json, -1);
+  digest_base (sum, recipe->init);
   g_checksum_update (sum, (const guchar *)settings, -1);
   return g_strdup (g_checksum_get_string (sum));
 }

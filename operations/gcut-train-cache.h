@@ -19,9 +19,15 @@ GcutNetwork *gcut_train_result_generator (GcutTrainResult *result);
 gboolean gcut_train_result_save (GcutTrainResult *result, const char *path,
                                  GError **error);
 
+/* The init property over the recipe's: empty keeps the recipe's, "none"
+ * clears it, anything else names the base. */
+void gcut_train_apply_init (GcpRecipe *recipe, const char *init);
+
 /* A digest of the pixels of both inputs and of the settings that change the
- * result (the recipe's text, not its name, so an edited recipe file counts). */
+ * result (the recipe's text, not its name, so an edited recipe file counts,
+ * and the base model's bytes, so an edited base does too). */
 char *gcut_train_key (GeglBuffer *content, GeglBuffer *style, const char *recipe,
-                      int steps, int seed, const char *device, GError **error);
+                      const char *init, int steps, int seed, const char *device,
+                      GError **error);
 GcutTrainResult *gcut_train_cache_lookup (const char *key);
 void gcut_train_cache_insert (GcutTrainResult *result);

@@ -28,6 +28,10 @@ property_string (recipe, _("Recipe"), GCP_QUALITY_DEFAULT)
                  "hdce-src, monce, …) or a recipe file"))
   ui_meta ("visible", "quality {other}")
 
+property_string (init, _("Start from"), "")
+  description (_("A base model to fine-tune, by name or file; empty uses the "
+                 "recipe's choice, \"none\" starts from random weights"))
+
 property_int (steps, _("Steps"), 0)
   description (_("Training steps; 0 uses the recipe's"))
   value_range (0, 10000000)
@@ -148,6 +152,7 @@ train (GeglOperation *operation, GeglBuffer *input, GeglBuffer *aux, const char 
     gcp_recipe_set_steps (recipe, o->steps);
   if (o->seed >= 0)
     recipe->seed = o->seed;
+  gcut_train_apply_init (recipe, o->init);
   trainer = gct_trainer_new (recipe, content, style, backend, error);
   if (!trainer)
     return NULL;
@@ -174,7 +179,7 @@ find_or_train (GeglOperation *operation, GeglBuffer *input, GeglBuffer *aux,
     }
   if (!(*backend = gcut_ops_backend (o->device, error)))
     return NULL;
-  key = gcut_train_key (input, aux, o->recipe, o->steps, o->seed,
+  key = gcut_train_key (input, aux, o->recipe, o->init, o->steps, o->seed,
                         gcut_backend_name (*backend), error);
   if (!key)
     return NULL;

@@ -31,6 +31,14 @@ property_int (tile_size, _("Tile size"), 0)
   value_range (0, 16384)
   ui_range (0, 4096)
 
+property_double (strength, _("Strength"), 1.0)
+  description (_("How much of the learned style to apply: 1 is the model's full "
+                 "effect, 0 leaves the image as it is. A model fine-tuned from a "
+                 "base model moves between the base and itself; other models mix "
+                 "their result with the image"))
+  value_range (0.0, 1.0)
+  ui_range (0.0, 1.0)
+
 property_int (seed, _("Seed"), 0)
   description (_("Random seed for models whose generator uses noise"))
   value_range (0, G_MAXINT)
@@ -55,6 +63,44 @@ property_string (error, _("Error"), "")
 /* clang-format on */
 
 #include "gegl-op.h"
+#include <gct-strength.h>
+
+/* Strength by pixels: output = input + s·(output − input), a strip of rows
+ * at a time. */
+static void
+blend (GeglBuffer *input, GeglBuffer *output, const GeglRectangle *box, double s)
+{
+  const Babl *format = babl_format ("R'G'B'A float");
+  int rows = MAX (1, (1 << 18) / MAX (box->width, 1));
+  g_autofree float *in = g_new (float, (gsize)box->width *rows * 4);
+  g_autofree float *out = g_new (float, (gsize)box->width *rows * 4);
+
+  for (int y = 0; y < box->height; y += rows)
+    {
+      GeglRectangle r = { box->x, box->y + y, box->width, MIN (rows, box->height - y) };
+      gegl_buffer_get (input, &r, 1.0, format, in, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+      gegl_buffer_get (output, &r, 1.0, format, out, GEGL_AUTO_ROWSTRIDE,
+                       GEGL_ABYSS_NONE);
+      gct_strength_blend (in, out, (gsize)r.width * r.height, s);
+      gegl_buffer_set (output, &r, 0, format, out, GEGL_AUTO_ROWSTRIDE);
+    }
+}
+
+/* The model to run at the op's strength; *by_pixels when its result is to be
+ * blended with the input instead. */
+static GcutOpsModel *
+at_strength (GeglOperation *operation, GcutOpsModel *model, gboolean *by_pixels)
+{
+  GeglProperties *o = GEGL_PROPERTIES (operation);
+  g_autoptr (GError) why = NULL;
+  GcutOpsModel *at = gcut_ops_model_at_strength (model, o->strength, &why);
+
+  *by_pixels = !at;
+  if (why)
+    g_printerr ("%s: %s; blending pixels for the strength instead\n",
+                gegl_operation_get_name (operation), why->message);
+  return at ? at : gcut_ops_model_ref (model);
+}
 
 static gboolean
 process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
@@ -62,21 +108,33 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
 {
   GeglProperties *o = GEGL_PROPERTIES (operation);
   GeglRectangle box = gcut_ops_whole_input (operation, result);
-  g_autoptr (GcutOpsModel) model = NULL;
+  g_autoptr (GcutOpsModel) model = NULL, run = NULL;
   g_autoptr (GError) error = NULL;
   GcutBackend *backend;
+  gboolean by_pixels = FALSE;
 
   if (gcut_ops_check_size (operation, &error))
     model = gcut_ops_model_get (o->model, &error);
+  /* No effect at all: the input itself (gct-strength.h says why). */
+  if (model && o->strength <= 0)
+    {
+      gegl_buffer_copy (input, &box, GEGL_ABYSS_NONE, output, &box);
+      gcut_ops_clear_error (operation, &o->error, &o->failed);
+      return TRUE;
+    }
   backend = model ? gcut_ops_backend (o->device, &error) : NULL;
+  if (backend)
+    run = at_strength (operation, model, &by_pixels);
   if (!backend
-      || !gcut_ops_translate (operation, gcut_ops_model_generator (model), backend,
+      || !gcut_ops_translate (operation, gcut_ops_model_generator (run), backend,
                               o->tile_size, o->seed, input, output, &box, 0.0, 1.0,
                               &error))
     {
       gcut_ops_fail (operation, &o->error, &o->failed, error, input, output, &box);
       return TRUE;
     }
+  if (by_pixels && o->strength < 1)
+    blend (input, output, &box, o->strength);
   gcut_ops_clear_error (operation, &o->error, &o->failed);
   return TRUE;
 }

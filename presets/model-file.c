@@ -15,6 +15,7 @@ struct _GcpModel
   GcpSafetensors *st;
   GcpGeneratorConfig architecture;
   GcutNetwork *G;
+  GcpBaseRecord base; /* name NULL: none */
 };
 
 void
@@ -22,6 +23,8 @@ gcp_model_free (GcpModel *model)
 {
   if (!model)
     return;
+  g_free (model->base.name);
+  g_free (model->base.sha256);
   gcut_network_free (model->G);
   gcp_safetensors_free (model->st);
   g_free (model);
@@ -55,6 +58,18 @@ const char *
 gcp_model_training_json (const GcpModel *model)
 {
   return gcp_safetensors_metadata (model->st, "training");
+}
+
+const GcpBaseRecord *
+gcp_model_base (const GcpModel *model)
+{
+  return model->base.name ? &model->base : NULL;
+}
+
+char *
+gcp_model_sha256 (const GcpModel *model)
+{
+  return gcp_safetensors_sha256 (model->st);
 }
 
 const GcpSafetensors *
@@ -186,6 +201,81 @@ check_json_object (const GcpSafetensors *st, const char *key, GError **error)
                    "metadata “%s” is not a JSON object", key);
       return FALSE;
     }
+  return TRUE;
+}
+
+/* A string member of the "base" object, checked by valid(); NULL with an
+ * error naming the member otherwise. */
+static const char *
+base_member (JsonObject *obj, const char *name, gboolean (*valid) (const char *),
+             const char *what, GError **error)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+  const char *v = node && JSON_NODE_HOLDS_VALUE (node)
+                          && json_node_get_value_type (node) == G_TYPE_STRING
+                      ? json_node_get_string (node)
+                      : NULL;
+  if (!v || !valid (v))
+    {
+      g_set_error (error, GCP_ERROR, GCP_ERROR_CORRUPT,
+                   "metadata “base”: “%s” must be %s", name, what);
+      return NULL;
+    }
+  return v;
+}
+
+/* A name to look for as NAME.safetensors: no folders, nothing unprintable. */
+static gboolean
+valid_base_name (const char *v)
+{
+  if (!*v || strlen (v) > 255 || !g_utf8_validate (v, -1, NULL) || g_str_equal (v, ".")
+      || g_str_equal (v, ".."))
+    return FALSE;
+  for (const char *p = v; *p; p = g_utf8_next_char (p))
+    if (*p == '/' || g_unichar_iscntrl (g_utf8_get_char (p)))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+valid_sha256 (const char *v)
+{
+  if (strlen (v) != 64)
+    return FALSE;
+  for (const char *p = v; *p; p++)
+    if (!g_ascii_isdigit (*p) && !(*p >= 'a' && *p <= 'f'))
+      return FALSE;
+  return TRUE;
+}
+
+/* The optional "base" metadata: {"name", "sha256"} and nothing else. */
+static gboolean
+read_base (const GcpSafetensors *st, GcpBaseRecord *base, GError **error)
+{
+  const char *text = gcp_safetensors_metadata (st, "base");
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *obj;
+  const char *name, *sha;
+
+  if (!text)
+    return TRUE;
+  /* check_json_object made sure it is an object. */
+  if (!json_parser_load_from_data (parser, text, -1, NULL))
+    return FALSE;
+  obj = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_get_size (obj) != 2
+      || !(name = base_member (obj, "name", valid_base_name,
+                               "a file name without '/' (at most 255 bytes)", error))
+      || !(sha = base_member (obj, "sha256", valid_sha256,
+                              "64 lowercase hexadecimal digits", error)))
+    {
+      if (error && !*error)
+        g_set_error (error, GCP_ERROR, GCP_ERROR_CORRUPT,
+                     "metadata “base” must hold exactly “name” and “sha256”");
+      return FALSE;
+    }
+  base->name = g_strdup (name);
+  base->sha256 = g_strdup (sha);
   return TRUE;
 }
 
@@ -342,7 +432,8 @@ model_from_file (GcpSafetensors *st_in, GError **error)
     }
   if (!check_json_object (st, "recipe", error)
       || !check_json_object (st, "training", error)
-      || !check_json_object (st, "source", error))
+      || !check_json_object (st, "source", error)
+      || !check_json_object (st, "base", error))
     return NULL;
 
   /* Before building the network (whose size the architecture alone would
@@ -378,6 +469,8 @@ model_from_file (GcpSafetensors *st_in, GError **error)
 
   model = g_new0 (GcpModel, 1);
   model->architecture = config;
+  if (!read_base (st, &model->base, error))
+    return NULL;
   model->st = g_steal_pointer (&st);
   model->G = gcp_generator_new (&config, error);
   if (!model->G)
@@ -425,6 +518,101 @@ gcp_model_load (const char *name_or_path, GError **error)
   return model;
 }
 
+/* ---- the base of a fine-tuned model ---- */
+
+/* The base at path, if its bytes are the recorded ones; else NULL, with why
+ * in *why (kept when already set: the first reason is the one to give). */
+static GcpModel *
+load_if_recorded (const char *path, const GcpBaseRecord *base, GError **why)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GcpModel) model = gcp_model_load (path, &local);
+  g_autofree char *sha = NULL;
+
+  if (!model)
+    {
+      if (why && !*why)
+        *why = g_steal_pointer (&local);
+      return NULL;
+    }
+  sha = gcp_model_sha256 (model);
+  if (!g_str_equal (sha, base->sha256))
+    {
+      if (why && !*why)
+        g_set_error (why, GCP_ERROR, GCP_ERROR_MISMATCH,
+                     "%s is not the recorded base: its SHA-256 is %.12s…, the model "
+                     "was fine-tuned from %.12s…",
+                     path, sha, base->sha256);
+      return NULL;
+    }
+  return g_steal_pointer (&model);
+}
+
+GcpModel *
+gcp_model_load_base (const GcpBaseRecord *base, const char *beside,
+                     const GcpGeneratorConfig *arch, GError **error)
+{
+  g_autoptr (GError) why = NULL;
+  g_autofree char *by_name = gcp_model_find (base->name, &why);
+  g_autofree char *file = g_strconcat (base->name, ".safetensors", NULL);
+  g_autofree char *next_to = beside ? g_build_filename (beside, file, NULL) : NULL;
+  g_autoptr (GcpModel) model = NULL;
+  g_autofree char *diff = NULL;
+
+  if (by_name)
+    model = load_if_recorded (by_name, base, &why);
+  if (!model && next_to && g_file_test (next_to, G_FILE_TEST_IS_REGULAR)
+      && (!by_name || strcmp (by_name, next_to)))
+    {
+      /* What is wrong with this file says more than "not in the model folders". */
+      if (!by_name)
+        g_clear_error (&why);
+      model = load_if_recorded (next_to, base, &why);
+    }
+  if (!model)
+    {
+      if (why->code == GCP_ERROR_NOT_FOUND && beside)
+        g_set_error (error, GCP_ERROR, GCP_ERROR_NOT_FOUND,
+                     "base model “%s”: %s, nor in the model's folder %s", base->name,
+                     why->message, beside);
+      else
+        g_propagate_prefixed_error (error, g_steal_pointer (&why),
+                                    "base model “%s”: ", base->name);
+      return NULL;
+    }
+  diff = gcp_generator_config_differences (arch, "the model",
+                                           gcp_model_architecture (model), "its base");
+  if (diff)
+    {
+      g_set_error (error, GCP_ERROR, GCP_ERROR_MISMATCH,
+                   "base model “%s” has another generator: %s", base->name, diff);
+      return NULL;
+    }
+  return g_steal_pointer (&model);
+}
+
+/* The builder's object as compact JSON. */
+static char *
+builder_text (JsonBuilder *b)
+{
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+char *
+gcp_base_record_to_json (const GcpBaseRecord *base)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, base->name);
+  json_builder_set_member_name (b, "sha256");
+  json_builder_add_string_value (b, base->sha256);
+  json_builder_end_object (b);
+  return builder_text (b);
+}
+
 /* ---- writing ---- */
 
 static void
@@ -432,10 +620,18 @@ add_image (JsonBuilder *b, const char *key, const GcpImageRecord *img)
 {
   json_builder_set_member_name (b, key);
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "width");
-  json_builder_add_int_value (b, img->width);
-  json_builder_set_member_name (b, "height");
-  json_builder_add_int_value (b, img->height);
+  if (img->n_images <= 1)
+    {
+      json_builder_set_member_name (b, "width");
+      json_builder_add_int_value (b, img->width);
+      json_builder_set_member_name (b, "height");
+      json_builder_add_int_value (b, img->height);
+    }
+  else
+    {
+      json_builder_set_member_name (b, "images");
+      json_builder_add_int_value (b, img->n_images);
+    }
   json_builder_set_member_name (b, "sha256");
   json_builder_add_string_value (b, img->sha256 ? img->sha256 : "");
   json_builder_end_object (b);
@@ -490,6 +686,14 @@ gcp_model_writer_new (GcutNetwork *G, const GcpGeneratorConfig *architecture,
     gcp_safetensors_writer_set_metadata (w, "training", training_json);
   gcp_network_add_to (G, w, "G.");
   return w;
+}
+
+void
+gcp_model_writer_set_base (GcpSafetensorsWriter *w, const GcpBaseRecord *base)
+{
+  g_autofree char *json = base ? gcp_base_record_to_json (base) : NULL;
+  if (json)
+    gcp_safetensors_writer_set_metadata (w, "base", json);
 }
 
 gboolean

@@ -83,6 +83,9 @@ static const Field fields[] = {
   ENUM ("precision", precision, precision_names, GCP_PRECISION_EXACT,
         "exact: float32 everywhere; fast: also Winograd convolutions; bf16: also "
         "bf16 operands where the CPU has them"),
+  { "init", F_STRING, O (init), 0, 0, FALSE, FALSE, NULL, 0,
+    "the base model fine-tuning starts from: a model name or a file path (its "
+    "generator must be architecture.generator); absent or empty: random weights" },
 
   OBJ ("architecture", "the networks"),
   OBJ ("architecture.generator", "the generator G (saved in models)"),
@@ -371,6 +374,7 @@ gcp_recipe_free (GcpRecipe *recipe)
   if (!recipe)
     return;
   g_free (recipe->description);
+  g_free (recipe->init);
   g_free (recipe);
 }
 
@@ -403,6 +407,7 @@ gcp_recipe_copy (const GcpRecipe *recipe)
 {
   GcpRecipe *r = g_memdup2 (recipe, sizeof *recipe);
   r->description = g_strdup (recipe->description);
+  r->init = g_strdup (recipe->init);
   return r;
 }
 
@@ -622,6 +627,20 @@ validate_fields (const GcpRecipe *r, GError **error)
       return fail (error, "sampling.zoom_min",
                    "must be at most sampling.zoom_max (%s), got %s", hi, lo);
     }
+  /* A weight of 0 leaves out what only that loss needs: D without the GAN
+   * loss, F without NCE and SRC (training/trainer.c). */
+  if (r->gan.weight == 0 && r->nce.weight == 0 && r->src.weight == 0
+      && r->identity_l1.weight == 0)
+    return fail (error, "losses",
+                 "every loss weight is 0 (gan, nce, src, identity_l1): nothing to train");
+  if (r->gan.weight == 0 && r->r1.weight > 0)
+    return fail (error, "losses.r1.weight",
+                 "must be 0 when losses.gan.weight is 0 (R1 regularizes the "
+                 "discriminator, which is then not trained)");
+  if (r->nce.weight == 0 && r->src.weight == 0 && r->nce.flip_equivariance)
+    return fail (error, "losses.nce.flip_equivariance",
+                 "must be false when losses.nce.weight and losses.src.weight are 0 "
+                 "(it is an augmentation of the contrastive loss)");
   if (r->generator.kind == GCP_GENERATOR_RESNET && r->generator.n_blocks < 5)
     return fail (error, "architecture.generator.n_blocks",
                  "must be at least 5 for resnet (the contrastive loss taps the "
@@ -931,7 +950,7 @@ append_object (GString *s, const GcpRecipe *r, const char *prefix, int depth)
       if (strchr (rest, '.'))
         continue; /* a member of a member */
       if (f->type == F_STRING && !*(char *const *)((const char *)r + f->offset))
-        continue; /* no description */
+        continue; /* no description, no init */
       g_string_append_printf (s, "%s\n%*s\"%s\": ", first ? "" : ",", 2 * (depth + 1), "",
                               rest);
       first = FALSE;
@@ -988,6 +1007,51 @@ gcp_generator_config_parse (const char *text, GcpGeneratorConfig *config, GError
     return FALSE;
   *config = r->generator;
   return TRUE;
+}
+
+/* Whether a generator key shapes the network of this kind. */
+static gboolean
+generator_key_used (GcpGeneratorKind kind, const char *key)
+{
+  if (kind == GCP_GENERATOR_RESNET)
+    return !g_str_equal (key, "n_downsampling");
+  return !g_str_equal (key, "antialias") && !g_str_equal (key, "antialias_up");
+}
+
+char *
+gcp_generator_config_differences (const GcpGeneratorConfig *a, const char *a_label,
+                                  const GcpGeneratorConfig *b, const char *b_label)
+{
+  const char *prefix = "architecture.generator.";
+  GcpRecipe ra = { 0 }, rb = { 0 };
+  GString *s = g_string_new (NULL);
+
+  ra.generator = *a;
+  rb.generator = *b;
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      const Field *f = &fields[i];
+      const char *key = f->path + strlen (prefix);
+      g_autoptr (GString) va = g_string_new (NULL), vb = g_string_new (NULL);
+
+      if (!g_str_has_prefix (f->path, prefix)
+          || (a->kind == b->kind && !generator_key_used (a->kind, key)))
+        continue;
+      append_value (va, &ra, f);
+      append_value (vb, &rb, f);
+      if (!g_str_equal (va->str, vb->str))
+        g_string_append_printf (s, "%s%s %s (%s) / %s (%s)", s->len ? ", " : "", key,
+                                va->str, a_label, vb->str, b_label);
+      /* Other kinds: their own keys do not compare. */
+      if (a->kind != b->kind)
+        break;
+    }
+  if (!s->len)
+    {
+      g_string_free (s, TRUE);
+      return NULL;
+    }
+  return g_string_free (s, FALSE);
 }
 
 char *

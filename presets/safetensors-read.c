@@ -633,6 +633,13 @@ gcp_safetensors_lookup (const GcpSafetensors *st, const char *name)
   return g_hash_table_lookup (st->by_name, name);
 }
 
+char *
+gcp_safetensors_sha256 (const GcpSafetensors *st)
+{
+  g_return_val_if_fail (st != NULL, NULL);
+  return g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, st->bytes);
+}
+
 const char *
 gcp_safetensors_metadata (const GcpSafetensors *st, const char *key)
 {

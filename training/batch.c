@@ -6,26 +6,7 @@
 #include <glib/gstdio.h>
 
 #include "gct-batch.h"
-
-/* What a folder contributes: the extensions of GEGL's loaders. */
-static const char *const image_extensions[] = {
-  "png", "jpg", "jpeg", "jpe", "tif", "tiff", "webp", "exr", "hdr",
-  "pic", "ppm", "pgm",  "pbm", "pnm", "gif",  "bmp",  "dng", "cr2",
-  "cr3", "nef", "arw",  "orf", "rw2", "raf",  "pef",  "srw",
-};
-
-static gboolean
-is_image_name (const char *name)
-{
-  const char *dot = strrchr (name, '.');
-
-  if (name[0] == '.' || !dot)
-    return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (image_extensions); i++)
-    if (g_ascii_strcasecmp (dot + 1, image_extensions[i]) == 0)
-      return TRUE;
-  return FALSE;
-}
+#include "image-io.h"
 
 static void
 item_free (gpointer data)
@@ -72,7 +53,7 @@ add_folder (GctBatch *batch, GPtrArray *paths, const char *folder)
     {
       g_autofree char *path = g_build_filename (folder, name, NULL);
 
-      if (is_image_name (name) && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+      if (gct_image_file_name (name) && g_file_test (path, G_FILE_TEST_IS_REGULAR))
         add_file (batch, paths, path);
     }
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "gct-adam.h"
+#include "gct-image-set.h"
 #include "gct-losses.h"
 #include "gct-r1.h"
 #include "gct-random.h"
@@ -56,10 +57,15 @@ struct _GctTrainer
   GcpRecipe *recipe;
   GcutBackend *backend;
   GcutPrecision precision;
+  /* D only with the GAN loss, F only with NCE or SRC (NULL otherwise), and
+   * their Adam states likewise. */
   GcutNetwork *G, *D, *F;
   GctAdam *adam_G, *adam_D, *adam_F;
-  GctSampler *sx, *sy;
-  GctRng rng[N_RNG]; /* crops, patches, noise */
+  /* NULL for a side no loss reads (no content crops without GAN, NCE and SRC) */
+  GctSetSampler *sx, *sy;
+  GcpBaseRecord base;       /* name NULL: random initialization */
+  gboolean heads_from_base; /* F came from the base too */
+  GctRng rng[N_RNG];        /* crops, patches, noise */
   gint64 step;
   int batch, crop;
   float inv_gamma; /* hDCE: 1/Γ of this step */
@@ -84,11 +90,9 @@ struct _GctTrainer
   guint32 *perm, *scratch;
   double values[N_L];
 
-  float *history;                    /* n_used per step */
-  gsize history_len, history_room;   /* floats */
-  GctImage content_info, style_info; /* sizes only */
-  char *content_sha, *style_sha;
-  double seconds; /* training time, including before a resume */
+  float *history;                  /* n_used per step */
+  gsize history_len, history_room; /* floats */
+  double seconds;                  /* training time, including before a resume */
 
   GctProgressFunc progress;
   gpointer progress_data;
@@ -119,6 +123,11 @@ gct_trainer_image_shape (int b, int s)
 
 /* trainer.c: room for n more floats in the loss history. */
 gboolean gct_trainer_history_reserve (GctTrainer *t, gsize n, GError **error);
+/* trainer.c: a trainer at step 0; the networks from the recipe's base when
+ * from_base (else random: a checkpoint's weights come next). */
+GctTrainer *gct_trainer_make (const GcpRecipe *recipe, const GctImageSet *content,
+                              const GctImageSet *style, GcutBackend *backend,
+                              gboolean from_base, GError **error);
 
 /* trainer-plans.c */
 void gct_step_plan_clear (StepPlan *p);

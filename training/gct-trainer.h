@@ -1,5 +1,6 @@
-/* gegl-cut training: the trainer, one CUT-family training run on one content
- * image (domain X) and one style image (domain Y).
+/* gegl-cut training: the trainer, one CUT-family training run on content
+ * images (domain X) and style images (domain Y): one of each, or sets
+ * (gct-image-set.h), each crop from one image of its set.
  *
  * A GctTrainer owns the generator G, the discriminator D, the projection heads
  * F, their three Adam states, a copy of the recipe, the random streams (crops,
@@ -22,6 +23,19 @@
  *      encoder on the source, queries from the encoder on the translation,
  *      both through F;
  *   4. Adam on G, then on F, at the rate of the linear schedule.
+ *
+ * A network no loss uses is neither built nor stepped: without the GAN loss
+ * (losses.gan.weight 0) there is no D and no D step; without NCE and SRC no F;
+ * without GAN, NCE and SRC no G(x) and no content images.  A reconstruction
+ * recipe (presets/recipes/base-photo.json: L1 identity alone) trains G(y) ≈ y
+ * on the style images and nothing else.
+ *
+ * Fine-tuning: when the recipe names a base model ("init"), G starts from the
+ * base's generator, which must be of the recipe's architecture.generator, and
+ * F from the base's heads when it has heads of the recipe's shapes (else
+ * fresh); D and the Adam states start fresh.  The trainer records the base
+ * (its name and the SHA-256 of its file) in the checkpoints and the model, and
+ * a resumed run keeps that record without reading the base again.
  *
  * The graphs and plans are built once, when the trainer is made; a step
  * allocates nothing.  Two plans: the D step (G forward without gradients, D
@@ -52,6 +66,7 @@
 #include <gcp/gcp-recipe.h>
 #include <gcut/gcut.h>
 
+#include "gct-image-set.h"
 #include "image-io.h"
 
 G_BEGIN_DECLS
@@ -64,7 +79,8 @@ typedef enum
   GCT_TRAINER_ERROR_UNSUPPORTED, /* a recipe feature the trainer cannot run yet */
   GCT_TRAINER_ERROR_NUMERIC,     /* a loss or a parameter became NaN or Inf */
   GCT_TRAINER_ERROR_CANCELLED,   /* gct_trainer_cancel() stopped the run */
-  GCT_TRAINER_ERROR_CHECKPOINT   /* a checkpoint does not fit this run */
+  GCT_TRAINER_ERROR_CHECKPOINT,  /* a checkpoint does not fit this run */
+  GCT_TRAINER_ERROR_BASE         /* the recipe's base model does not fit it */
 } GctTrainerError;
 
 /* The losses a trainer reports, in this order; the ones the recipe does not
@@ -87,19 +103,36 @@ typedef gboolean (*GctProgressFunc) (const GctProgress *progress, gpointer user_
 
 typedef struct _GctTrainer GctTrainer;
 
-/* A fresh run (step 0) of recipe (copied) on the two images, on backend (NULL:
- * the CPU).  The images are read here, once, keeping only what the recipe's
- * sampling needs (gct-sampling.h).  The networks are initialized from
- * recipe->seed.  Fails with GCT_TRAINER_ERROR_UNSUPPORTED for a crop the
- * StyleGAN2-lite D cannot take, with the sampler's error for impossible crops
- * or an image it cannot hold, and with the engine's error when a plan cannot
- * be built. */
+/* A fresh run (step 0) of recipe (copied) on the two sets of images (either
+ * may be empty when no loss reads its side), on backend (NULL: the CPU).  The
+ * networks are initialized from recipe->seed, then from the base model the
+ * recipe names in "init" (a name or a path, gcp_model_load).  Fails with
+ * GCT_TRAINER_ERROR_UNSUPPORTED for a crop the StyleGAN2-lite D cannot take or
+ * a missing side, GCT_TRAINER_ERROR_BASE for a base of another architecture,
+ * the presets' error for a base that cannot be loaded, the sampler's error
+ * for impossible crops or an image it cannot hold, and the engine's error
+ * when a plan cannot be built.  The images are read here, once each, keeping
+ * only what the recipe's sampling needs (gct-sampling.h). */
+GctTrainer *gct_trainer_new_from_sets (const GcpRecipe *recipe,
+                                       const GctImageSet *content,
+                                       const GctImageSet *style, GcutBackend *backend,
+                                       GError **error);
+/* The same on one content and one style image (either may be NULL). */
 GctTrainer *gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content,
                              GctImageReader *style, GcutBackend *backend, GError **error);
 /* Continues the run saved in a checkpoint: its recipe (total steps overridden
  * by steps when steps > 0, the decay keeping its share of them), networks,
- * optimizer states, step, random streams and loss history.  A path without a
- * '/' is a file in the current folder. */
+ * optimizer states, step, random streams, loss history and base record (the
+ * base is not read again).  The images must be those the run trained on
+ * (checkpoints record the checksum of each; GCT_TRAINER_ERROR_CHECKPOINT
+ * names the first that differs).  A path without a '/' is a file in the
+ * current folder. */
+GctTrainer *gct_trainer_new_from_checkpoint_sets (const char *path,
+                                                  const GctImageSet *content,
+                                                  const GctImageSet *style,
+                                                  GcutBackend *backend, gint64 steps,
+                                                  GError **error);
+/* The same on one content and one style image (either may be NULL). */
 GctTrainer *gct_trainer_new_from_checkpoint (const char *path, GctImageReader *content,
                                              GctImageReader *style, GcutBackend *backend,
                                              gint64 steps, GError **error);
@@ -108,8 +141,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GctTrainer, gct_trainer_free)
 
 const GcpRecipe *gct_trainer_recipe (const GctTrainer *trainer);
 GcutNetwork *gct_trainer_generator (GctTrainer *trainer);
+/* NULL when the recipe has no GAN loss. */
 GcutNetwork *gct_trainer_discriminator (GctTrainer *trainer);
+/* NULL when the recipe has neither NCE nor SRC. */
 GcutNetwork *gct_trainer_heads (GctTrainer *trainer);
+/* The base the run was fine-tuned from (NULL: random initialization);
+ * heads_from_base (may be NULL) tells whether F came from it too. */
+const GcpBaseRecord *gct_trainer_base (const GctTrainer *trainer,
+                                       gboolean *heads_from_base);
 gint64 gct_trainer_step_count (const GctTrainer *trainer);
 gint64 gct_trainer_total_steps (const GctTrainer *trainer);
 
@@ -174,9 +213,10 @@ gboolean gct_trainer_run (GctTrainer *trainer, gint64 until, GError **error);
 /* Writes the resumable checkpoint (atomically). */
 gboolean gct_trainer_save_checkpoint (GctTrainer *trainer, const char *path,
                                       GError **error);
-/* Writes the model users load: G and F (for the similarity maps) with the
- * recipe and the training record (device, time, last losses, image sizes); no
- * D or optimizer state. */
+/* Writes the model users load: G and F (for the similarity maps; when the
+ * recipe has F) with the recipe, the training record (device, time, last
+ * losses, image sizes or set sizes) and the base record; no D or optimizer
+ * state. */
 gboolean gct_trainer_save_model (GctTrainer *trainer, const char *path, GError **error);
 
 /* The training record gct_trainer_save_model writes, as JSON. */

@@ -1,9 +1,11 @@
-/* gcut-train: trains a CUT-family translator on one content photo and one
- * style painting and writes the model.
+/* gcut-train: trains a CUT-family translator on content photos and style
+ * paintings (one of each, or sets: --content and --style repeated, or
+ * folders) and writes the model.
  *
  *   gcut-train --content photo.jpg --style painting.jpg --recipe NAME|FILE \
- *              -o model.safetensors [--steps N] [--seed N] [--device cpu|auto]
- *              [--resume CKPT] [--snapshot-every N] [--checkpoint-every N] [--threads N]
+ *              -o model.safetensors [--init BASE|none] [--steps N] [--seed N]
+ *              [--device cpu|auto] [--resume CKPT] [--snapshot-every N]
+ *              [--checkpoint-every N] [--threads N]
  *
  * Beside the model it writes STEM.ckpt.safetensors (the resumable checkpoint,
  * every --checkpoint-every steps and on Ctrl-C), STEM.step-NNNNNN.png (G over
@@ -26,13 +28,16 @@
 
 #include "gct-duration.h"
 #include "gct-file-set.h"
+#include "gct-image-set.h"
 #include "gct-loss-curve.h"
 #include "gct-trainer.h"
 #include "gct-translate.h"
 #include "image-io.h"
 
-static char *content_path, *style_path, *recipe_name, *output, *device, *resume,
-    *ckpt_option;
+static char **content_paths, **style_paths;
+static char *recipe_name, *output, *device, *resume, *ckpt_option, *init;
+/* The image the snapshots translate: the first content image (else style). */
+static const char *snapshot_path;
 static gint64 steps, seed = -1, snapshot_every, ckpt_every = 500;
 static int threads;
 
@@ -147,7 +152,7 @@ static void
 snapshot (gint64 step)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GctImage) image = gct_image_load (content_path, &error);
+  g_autoptr (GctImage) image = gct_image_load (snapshot_path, &error);
   g_autofree char *path
       = g_strdup_printf ("%s.step-%06" G_GINT64_FORMAT ".png", stem, step);
   const GcpRecipe *r = gct_trainer_recipe (the_trainer);
@@ -210,16 +215,97 @@ on_progress (const GctProgress *p, gpointer data)
   return TRUE;
 }
 
+/* A file in the current folder is meant even without a '/' (as by
+ * gcut-translate); other bare names are installed models. */
+static char *
+local_file (const char *name)
+{
+  if (!strchr (name, '/') && g_file_test (name, G_FILE_TEST_IS_REGULAR))
+    return g_strconcat ("./", name, NULL);
+  return g_strdup (name);
+}
+
+/* Lists the images of paths in set, and among the inputs. */
+static gboolean
+add_paths (GctImageSet *set, char **paths, GError **error)
+{
+  for (int i = 0; paths && paths[i]; i++)
+    if (!gct_image_set_add_path (set, paths[i], error))
+      return FALSE;
+  for (const char *const *skipped = gct_image_set_skipped (set); *skipped; skipped++)
+    g_print ("Skipping %s\n", *skipped);
+  for (guint i = 0; i < gct_image_set_size (set); i++)
+    gct_file_set_add (inputs, gct_image_set_path (set, i));
+  return TRUE;
+}
+
+/* " --content A --style B …": the images, for the resume command. */
+static char *
+image_args (void)
+{
+  GString *s = g_string_new (NULL);
+  for (int i = 0; content_paths && content_paths[i]; i++)
+    {
+      g_autofree char *q = g_shell_quote (content_paths[i]);
+      g_string_append_printf (s, " --content %s", q);
+    }
+  for (int i = 0; style_paths && style_paths[i]; i++)
+    {
+      g_autofree char *q = g_shell_quote (style_paths[i]);
+      g_string_append_printf (s, " --style %s", q);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* What a side trains on: "forest.jpg", "12 images" or "none". */
+static char *
+describe_side (const GctImageSet *set)
+{
+  guint n = gct_image_set_size (set);
+  if (n == 1)
+    return g_strdup (gct_image_set_path (set, 0));
+  return n ? g_strdup_printf ("%u images", n) : g_strdup ("none");
+}
+
+static void
+print_start (GctTrainer *trainer, const GctImageSet *content, const GctImageSet *style,
+             const char *ckpt)
+{
+  g_autofree char *c = describe_side (content), *s = describe_side (style);
+  gboolean heads;
+  const GcpBaseRecord *base = gct_trainer_base (trainer, &heads);
+
+  if (base && gct_trainer_step_count (trainer) == 0)
+    g_print ("Fine-tuning from the base model %s (SHA-256 %.12s…): G%s from the base, "
+             "the rest from random weights\n",
+             base->name, base->sha256, heads ? " and F" : "");
+  else if (base)
+    g_print ("Fine-tuned from the base model %s (SHA-256 %.12s…)\n", base->name,
+             base->sha256);
+  g_print ("Training on %s (content) and %s (style): steps %" G_GINT64_FORMAT
+           " to %" G_GINT64_FORMAT " on %s, checkpoint %s\n",
+           c, s, gct_trainer_step_count (trainer), gct_trainer_total_steps (trainer),
+           gcut_backend_name (backend), ckpt);
+}
+
 int
 main (int argc, char **argv)
 {
   GOptionEntry entries[]
-      = { { "content", 'c', 0, G_OPTION_ARG_FILENAME, &content_path,
-            "The photo to translate (domain X)", "IMAGE" },
-          { "style", 's', 0, G_OPTION_ARG_FILENAME, &style_path,
-            "The painting whose style to learn (domain Y)", "IMAGE" },
+      = { { "content", 'c', 0, G_OPTION_ARG_FILENAME_ARRAY, &content_paths,
+            "The photo to translate (domain X), or a folder of photos; repeat for "
+            "several",
+            "IMAGE|FOLDER" },
+          { "style", 's', 0, G_OPTION_ARG_FILENAME_ARRAY, &style_paths,
+            "The painting whose style to learn (domain Y), or a folder of them; "
+            "repeat for several",
+            "IMAGE|FOLDER" },
           { "recipe", 'r', 0, G_OPTION_ARG_STRING, &recipe_name,
             "A recipe name (cut, cut-cpu, fastcut, …) or a JSON file", "NAME|FILE" },
+          { "init", 0, 0, G_OPTION_ARG_FILENAME, &init,
+            "Fine-tune from this base model (a name or a file; default: the "
+            "recipe's init; none: random weights)",
+            "BASE|none" },
           { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The model file to write",
             "MODEL.safetensors" },
           { "steps", 'n', 0, G_OPTION_ARG_INT64, &steps,
@@ -241,29 +327,38 @@ main (int argc, char **argv)
           { NULL } };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("");
   g_autoptr (GError) error = NULL;
-  g_autoptr (GctImageReader) content = NULL, style = NULL;
+  g_autoptr (GctImageSet) content = gct_image_set_new ();
+  g_autoptr (GctImageSet) style = gct_image_set_new ();
   g_autoptr (GcpRecipe) recipe = NULL;
   g_autoptr (GctTrainer) trainer = NULL;
-  g_autofree char *reason = NULL, *ckpt = NULL, *curve = NULL;
+  g_autofree char *reason = NULL, *ckpt = NULL, *curve = NULL, *images = NULL;
   int status = 0;
 
   setlocale (LC_ALL, "");
   g_option_context_set_summary (
-      ctx, "Trains a contrastive translator (CUT, FastCUT, hDCE+SRC, MoNCE) from one\n"
-           "content photo and one style painting, and writes the model that\n"
-           "gcut-translate and the GEGL operations apply.  Ctrl-C (or SIGTERM, SIGHUP)\n"
-           "stops between steps and writes a checkpoint that --resume continues exactly.\n"
-           "No output may be an input, and -o and --checkpoint replace only models.");
+      ctx, "Trains a contrastive translator (CUT, FastCUT, hDCE+SRC, MoNCE) from a\n"
+           "content photo and a style painting (or sets of them: repeat --content and\n"
+           "--style, or give folders), and writes the model that gcut-translate and\n"
+           "the GEGL operations apply.  --init fine-tunes a base model instead of\n"
+           "starting from random weights.  Ctrl-C (or SIGTERM, SIGHUP) stops between\n"
+           "steps and writes a checkpoint that --resume continues exactly.  No output\n"
+           "may be an input, and -o and --checkpoint replace only models.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       g_printerr ("gcut-train: %s\n", error->message);
       return 2;
     }
-  if (argc != 1 || !content_path || !style_path || !output || (!recipe_name && !resume))
+  if (argc != 1 || (!content_paths && !style_paths) || !output
+      || (!recipe_name && !resume))
     {
       g_printerr ("gcut-train: give --content, --style, -o and --recipe (or --resume); "
                   "see --help\n");
+      return 2;
+    }
+  if (resume && init)
+    {
+      g_printerr ("gcut-train: --init starts a new run; a resumed run keeps its base\n");
       return 2;
     }
   if (steps < 0 || snapshot_every < 0 || ckpt_every < 0 || threads < 0)
@@ -280,9 +375,19 @@ main (int argc, char **argv)
   curve = g_strconcat (stem, ".losses.png", NULL);
   is_tty = isatty (STDOUT_FILENO);
 
+  /* The images are listed here, and read by the trainer, once each, keeping
+   * only what the recipe needs. */
   inputs = gct_file_set_new ();
-  gct_file_set_add (inputs, content_path);
-  gct_file_set_add (inputs, style_path);
+  if (!add_paths (content, content_paths, &error)
+      || !add_paths (style, style_paths, &error))
+    {
+      g_printerr ("gcut-train: %s\n", error->message);
+      g_clear_pointer (&inputs, gct_file_set_free);
+      g_free (stem);
+      return 1;
+    }
+  snapshot_path
+      = content_paths ? gct_image_set_path (content, 0) : gct_image_set_path (style, 0);
   if (recipe_name && g_file_test (recipe_name, G_FILE_TEST_EXISTS))
     gct_file_set_add (inputs, recipe_name);
   if (resume)
@@ -307,25 +412,14 @@ main (int argc, char **argv)
   gcut_backend_set_threads (backend, threads);
 
   gegl_init (NULL, NULL);
-  /* Only the headers here: the trainer reads the pixels, keeping what the
-   * recipe needs. */
-  content = gct_image_reader_open (content_path, &error);
-  if (content)
-    style = gct_image_reader_open (style_path, &error);
-  if (!content || !style)
-    {
-      g_printerr ("gcut-train: %s\n", error->message);
-      status = 1;
-      goto out;
-    }
 
   if (resume)
     {
       if (recipe_name || seed >= 0)
         g_print ("Resuming: the checkpoint's recipe and seed are used; --recipe and "
                  "--seed are ignored.\n");
-      trainer = gct_trainer_new_from_checkpoint (resume, content, style, backend, steps,
-                                                 &error);
+      trainer = gct_trainer_new_from_checkpoint_sets (resume, content, style, backend,
+                                                      steps, &error);
     }
   else
     {
@@ -347,7 +441,12 @@ main (int argc, char **argv)
             gcp_recipe_set_steps (recipe, steps);
           if (seed >= 0)
             recipe->seed = seed;
-          trainer = gct_trainer_new (recipe, content, style, backend, &error);
+          if (init)
+            {
+              g_free (recipe->init);
+              recipe->init = g_str_equal (init, "none") ? NULL : local_file (init);
+            }
+          trainer = gct_trainer_new_from_sets (recipe, content, style, backend, &error);
         }
     }
   if (!trainer)
@@ -360,10 +459,7 @@ main (int argc, char **argv)
   gct_trainer_set_progress (trainer, on_progress, NULL);
   gct_trainer_set_checkpoint (trainer, ckpt, ckpt_every);
   catch_stop_signals ();
-  g_print ("Training on %s (content) and %s (style): steps %" G_GINT64_FORMAT
-           " to %" G_GINT64_FORMAT " on %s, checkpoint %s\n",
-           content_path, style_path, gct_trainer_step_count (trainer),
-           gct_trainer_total_steps (trainer), gcut_backend_name (backend), ckpt);
+  print_start (trainer, content, style, ckpt);
 
   if (!gct_trainer_run (trainer, 0, &error))
     {
@@ -371,9 +467,9 @@ main (int argc, char **argv)
         g_print ("\n");
       if (g_error_matches (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_CANCELLED))
         {
-          g_printerr ("gcut-train: %s.\nResume with: %s --content %s --style %s "
-                      "--resume %s -o %s\n",
-                      error->message, argv[0], content_path, style_path, ckpt, output);
+          images = image_args ();
+          g_printerr ("gcut-train: %s.\nResume with: %s%s --resume %s -o %s\n",
+                      error->message, argv[0], images, ckpt, output);
           status = 128 + (stopped_by ? stopped_by : SIGINT);
           g_clear_error (&error);
           if (!gct_loss_curve_save (trainer, curve, &error))
@@ -405,8 +501,6 @@ main (int argc, char **argv)
 out:
   the_trainer = NULL;
   g_clear_pointer (&trainer, gct_trainer_free);
-  g_clear_pointer (&content, gct_image_reader_free);
-  g_clear_pointer (&style, gct_image_reader_free);
   g_clear_pointer (&inputs, gct_file_set_free);
   g_free (stem);
   gegl_exit ();

@@ -4,6 +4,8 @@
  *   gcut-translate MODEL -o OUTDIR INPUT…   (files, folders, glob patterns)
  *
  * MODEL is a model file (a path, or a bare name found by gcp_model_find).
+ * --strength applies less of its style, as gcut:translate's strength does
+ * (gct-strength.h).
  * With --untrained there is no MODEL: the generator is the CUT ResnetGenerator
  * initialized as the official code does (--seed, --ngf, --n-blocks), which
  * exercises the inference path without a trained model.
@@ -26,6 +28,7 @@
 
 #include "gct-batch.h"
 #include "gct-duration.h"
+#include "gct-strength.h"
 #include "gct-translate.h"
 #include "image-io.h"
 
@@ -33,6 +36,7 @@ static int ngf = 64, n_blocks = 9, threads, tile_size, jobs = 1;
 static gboolean exact, untrained, overwrite;
 static gint64 seed = 1, noise_seed;
 static char *device, *outdir, *format, *shard;
+static double strength = 1;
 
 /* The generator and how to run it; one image at a time goes through it. */
 typedef struct
@@ -40,6 +44,7 @@ typedef struct
   GcutNetwork *G;
   GcutBackend *backend;
   GMutex lock;
+  gboolean blend; /* --strength by pixels */
 } Translator;
 
 static GcutNetwork *
@@ -53,8 +58,38 @@ untrained_generator (GError **error)
   return G;
 }
 
+/* The generator at --strength: the model's own, or interpolated with its
+ * base's; *blend when pixels are to be blended instead. */
 static GcutNetwork *
-load_generator (const char *name_or_path, GError **error)
+at_strength (GcpModel *model, const char *name, gboolean *blend)
+{
+  const GcpBaseRecord *base = gcp_model_base (model);
+  g_autofree char *path = gcp_model_find (name, NULL);
+  g_autofree char *folder = path ? g_path_get_dirname (path) : NULL;
+  g_autoptr (GcpModel) base_model = NULL;
+  g_autoptr (GError) error = NULL;
+  GcutNetwork *G = NULL;
+
+  *blend = strength < 1;
+  if (strength >= 1 || !base)
+    return gcp_model_steal_generator (model);
+  base_model = gcp_model_load_base (base, folder, gcp_model_architecture (model), &error);
+  if (base_model)
+    G = gct_strength_interpolate (gcp_model_generator (base_model),
+                                  gcp_model_generator (model),
+                                  gcp_model_architecture (model), strength, &error);
+  if (G)
+    {
+      *blend = FALSE;
+      return G;
+    }
+  g_printerr ("gcut-translate: %s; blending pixels for the strength instead\n",
+              error->message);
+  return gcp_model_steal_generator (model);
+}
+
+static GcutNetwork *
+load_generator (const char *name_or_path, gboolean *blend, GError **error)
 {
   /* A file in the current folder is meant even without a '/'. */
   g_autofree char *name
@@ -63,7 +98,37 @@ load_generator (const char *name_or_path, GError **error)
             : g_strdup (name_or_path);
   g_autoptr (GcpModel) model = gcp_model_load (name, error);
 
-  return model ? gcp_model_steal_generator (model) : NULL;
+  return model ? at_strength (model, name, blend) : NULL;
+}
+
+/* The translation of image, at --strength. */
+static gboolean
+translate (Translator *t, GctImage *image, gsize *arena, GError **error)
+{
+  gsize bytes = (gsize)image->width * image->height * 4 * sizeof (float);
+  g_autofree float *input = NULL;
+  gboolean ok;
+
+  /* Strength 0: the input itself (gct-strength.h says why). */
+  if (strength <= 0)
+    return TRUE;
+  if (t->blend && !(input = g_try_malloc (bytes)))
+    {
+      g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
+                   "not enough memory to keep the input for the strength");
+      return FALSE;
+    }
+  if (input)
+    memcpy (input, image->rgba, bytes);
+  g_mutex_lock (&t->lock);
+  ok = gct_translate_image (t->G, t->backend,
+                            exact ? GCUT_PRECISION_EXACT : GCUT_PRECISION_FAST, image,
+                            tile_size, noise_seed, arena, error);
+  g_mutex_unlock (&t->lock);
+  if (ok && input)
+    gct_strength_blend (input, image->rgba, (gsize)image->width * image->height,
+                        strength);
+  return ok;
 }
 
 static gboolean
@@ -80,11 +145,7 @@ translate_file (Translator *t, const char *in, const char *out, gboolean verbose
   if (verbose)
     g_print ("Translating %dx%d pixels on %s...\n", image->width, image->height,
              gcut_backend_name (t->backend));
-  g_mutex_lock (&t->lock);
-  ok = gct_translate_image (t->G, t->backend,
-                            exact ? GCUT_PRECISION_EXACT : GCUT_PRECISION_FAST, image,
-                            tile_size, noise_seed, &arena, error);
-  g_mutex_unlock (&t->lock);
+  ok = translate (t, image, &arena, error);
   if (ok && verbose)
     g_print ("Done in %.2f s (%.0f MiB of working memory).\n",
              (g_get_monotonic_time () - start) / 1e6, arena / 1048576.0);
@@ -380,6 +441,11 @@ main (int argc, char **argv)
       "With --untrained: initialization seed (default 1)", "N" },
     { "noise-seed", 0, 0, G_OPTION_ARG_INT64, &noise_seed,
       "Seed of the noise of SinCUT models (default 0, as gcut:translate's)", "N" },
+    { "strength", 0, 0, G_OPTION_ARG_DOUBLE, &strength,
+      "How much of the style, 0 to 1 (default 1): 0 writes the input unchanged; a "
+      "model fine-tuned from a base interpolates its weights with the base's, "
+      "others blend their result with the input",
+      "S" },
     { "ngf", 0, 0, G_OPTION_ARG_INT, &ngf, "With --untrained: width (default 64)", "N" },
     { "n-blocks", 0, 0, G_OPTION_ARG_INT, &n_blocks,
       "With --untrained: residual blocks (default 9)", "N" },
@@ -438,6 +504,11 @@ main (int argc, char **argv)
       g_printerr ("gcut-translate: --ngf must be 1…512 and --n-blocks 0…32\n");
       return 2;
     }
+  if (!(strength >= 0 && strength <= 1))
+    {
+      g_printerr ("gcut-translate: --strength must be in [0, 1]\n");
+      return 2;
+    }
   model = untrained ? NULL : argv[1];
 
   t.backend = gcut_backend_get (device ? device : "cpu", &reason, &error);
@@ -447,7 +518,8 @@ main (int argc, char **argv)
       return 1;
     }
   gcut_backend_set_threads (t.backend, threads);
-  t.G = untrained ? untrained_generator (&error) : load_generator (model, &error);
+  t.blend = strength < 1;
+  t.G = untrained ? untrained_generator (&error) : load_generator (model, &t.blend, &error);
   if (!t.G)
     {
       g_printerr ("gcut-translate: %s\n", error->message);

@@ -13,6 +13,26 @@
 #include <gcp/gcp-input-file.h>
 #include "image-io.h"
 
+/* The extensions of GEGL's loaders. */
+static const char *const image_extensions[] = {
+  "png", "jpg", "jpeg", "jpe", "tif", "tiff", "webp", "exr", "hdr",
+  "pic", "ppm", "pgm",  "pbm", "pnm", "gif",  "bmp",  "dng", "cr2",
+  "cr3", "nef", "arw",  "orf", "rw2", "raf",  "pef",  "srw",
+};
+
+gboolean
+gct_image_file_name (const char *name)
+{
+  const char *dot = strrchr (name, '.');
+
+  if (name[0] == '.' || !dot)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (image_extensions); i++)
+    if (g_ascii_strcasecmp (dot + 1, image_extensions[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 void
 gct_image_free (GctImage *image)
 {

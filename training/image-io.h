@@ -21,6 +21,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GctImage, gct_image_free)
 
 /* gegl_init() must have been called. */
 GctImage *gct_image_load (const char *path, GError **error);
+/* Whether a file of this name (no folder) is an image GEGL reads, by its
+ * extension (.png, .jpg, .tif, .webp, .exr, camera raw files, …); hidden
+ * files are not. */
+gboolean gct_image_file_name (const char *name);
 
 /* An image read a strip of rows at a time, so that a large one can be reduced
  * as it is read: its size is known before any pixel is decoded.  A reader can

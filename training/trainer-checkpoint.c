@@ -2,12 +2,28 @@
  * from a checkpoint. */
 #include <string.h>
 
+#include <json-glib/json-glib.h>
 #include <gcp/gcp-network-io.h>
 
 #include "gct-trainer-private.h"
 
 /* The random streams of trainer.rng, in order. */
 static const char *const rng_names[N_RNG] = { "crops", "patches", "noise" };
+
+/* One side's images for the training record (none when no loss reads it). */
+static GcpImageRecord
+set_record (const GctSetSampler *s)
+{
+  GcpImageRecord rec = { 0 };
+  if (!s)
+    return rec;
+  rec.n_images = (int)gct_set_sampler_n_images (s);
+  if (rec.n_images == 1)
+    gct_set_sampler_image (s, 0, &rec.width, &rec.height, &rec.sha256);
+  else
+    rec.sha256 = gct_set_sampler_sha256 (s);
+  return rec;
+}
 
 char *
 gct_trainer_training_json (GctTrainer *t)
@@ -16,44 +32,152 @@ gct_trainer_training_json (GctTrainer *t)
   g_autofree char *device = g_strdup (gcut_backend_name (t->backend));
   for (int i = 0; i < t->n_used; i++)
     losses[i] = (GcpLossValue){ t->names[i], t->step > 0 ? t->values[t->used[i]] : 0 };
-  GcpTrainingRecord rec
-      = { .steps = t->step,
-          .seconds = t->seconds,
-          .device = device,
-          .losses = losses,
-          .n_losses = t->step > 0 ? t->n_used : 0,
-          .content = { t->content_info.width, t->content_info.height, t->content_sha },
-          .style = { t->style_info.width, t->style_info.height, t->style_sha } };
+  GcpTrainingRecord rec = { .steps = t->step,
+                            .seconds = t->seconds,
+                            .device = device,
+                            .losses = losses,
+                            .n_losses = t->step > 0 ? t->n_used : 0,
+                            .content = set_record (t->sx),
+                            .style = set_record (t->sy) };
   return gcp_training_record_to_json (&rec);
 }
 
-gboolean
-gct_trainer_save_model (GctTrainer *t, const char *path, GError **error)
-{
-  g_autofree char *recipe = gcp_recipe_to_json (t->recipe);
-  g_autofree char *training = gct_trainer_training_json (t);
-  return gcp_model_save (path, t->G, &t->recipe->generator, recipe, training, NULL, t->F,
-                         error);
-}
-
-gboolean
-gct_trainer_save_checkpoint (GctTrainer *t, const char *path, GError **error)
+/* A writer with G, the recipe, the training record and the base record. */
+static GcpSafetensorsWriter *
+model_writer (GctTrainer *t)
 {
   g_autofree char *recipe = gcp_recipe_to_json (t->recipe);
   g_autofree char *training = gct_trainer_training_json (t);
   GcpSafetensorsWriter *w
       = gcp_model_writer_new (t->G, &t->recipe->generator, recipe, training);
+  gcp_model_writer_set_base (w, gct_trainer_base (t, NULL));
+  return w;
+}
+
+gboolean
+gct_trainer_save_model (GctTrainer *t, const char *path, GError **error)
+{
+  g_autoptr (GcpSafetensorsWriter) w = model_writer (t);
+  if (t->F)
+    gcp_network_add_to (t->F, w, "F.");
+  return gcp_safetensors_writer_save (w, path, error);
+}
+
+/* The checkpoint's "images": {"content": [SHA-256, …], "style": […]}, each
+ * image's checksum in order, so that a resume can check it has the same. */
+static char *
+images_json (GctTrainer *t)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  const GctSetSampler *sides[2] = { t->sx, t->sy };
+  const char *keys[2] = { "content", "style" };
+
+  json_builder_begin_object (b);
+  for (int side = 0; side < 2; side++)
+    {
+      json_builder_set_member_name (b, keys[side]);
+      json_builder_begin_array (b);
+      for (guint i = 0; sides[side] && i < gct_set_sampler_n_images (sides[side]); i++)
+        {
+          int w, h;
+          const char *sha;
+          gct_set_sampler_image (sides[side], i, &w, &h, &sha);
+          json_builder_add_string_value (b, sha);
+        }
+      json_builder_end_array (b);
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+/* The images given for a resume must be those of the checkpoint's "images"
+ * (absent in checkpoints from before sets: not checked). */
+static gboolean
+check_images (GctTrainer *t, const char *json, const GctImageSet *sets[2],
+              const char *path, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  const GctSetSampler *sides[2] = { t->sx, t->sy };
+  const char *keys[2] = { "content", "style" };
+  JsonObject *obj;
+
+  if (!json)
+    return TRUE;
+  if (!json_parser_load_from_data (parser, json, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    goto corrupt;
+  obj = json_node_get_object (json_parser_get_root (parser));
+  for (int side = 0; side < 2; side++)
+    {
+      JsonNode *node = json_object_get_member (obj, keys[side]);
+      JsonArray *list
+          = node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+      guint given = sides[side] ? gct_set_sampler_n_images (sides[side]) : 0;
+
+      if (!list)
+        goto corrupt;
+      if (json_array_get_length (list) != given)
+        {
+          g_set_error (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_CHECKPOINT,
+                       "%s: the run trained on %u %s images; %u given", path,
+                       json_array_get_length (list), keys[side], given);
+          return FALSE;
+        }
+      for (guint i = 0; i < given; i++)
+        {
+          JsonNode *item = json_array_get_element (list, i);
+          const char *want = JSON_NODE_HOLDS_VALUE (item)
+                                     && json_node_get_value_type (item) == G_TYPE_STRING
+                                 ? json_node_get_string (item)
+                                 : NULL;
+          const char *sha, *name = gct_image_set_name (sets[side], i);
+          int w, h;
+
+          if (!want)
+            goto corrupt;
+          gct_set_sampler_image (sides[side], i, &w, &h, &sha);
+          if (strcmp (sha, want))
+            {
+              g_set_error (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_CHECKPOINT,
+                           "%s: %s image %u of %u (%s) is not the one the run trained "
+                           "on; resume with the same images",
+                           path, keys[side], i + 1, given, name);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+
+corrupt:
+  g_set_error (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_CHECKPOINT,
+               "%s: metadata “images” is not a list of content and style checksums",
+               path);
+  return FALSE;
+}
+
+gboolean
+gct_trainer_save_checkpoint (GctTrainer *t, const char *path, GError **error)
+{
+  GcpSafetensorsWriter *w = model_writer (t);
+  g_autofree char *images = images_json (t);
   gint64 rng_shape[2] = { N_RNG, RNG_WORDS };
   gint64 n_steps;
   gct_trainer_loss_history (t, &n_steps);
   gint64 loss_shape[2] = { n_steps, t->n_used };
   gboolean ok;
 
-  gcp_network_add_to (t->D, w, "D.");
-  gcp_network_add_to (t->F, w, "F.");
+  gcp_safetensors_writer_set_metadata (w, "images", images);
+  if (t->D)
+    gcp_network_add_to (t->D, w, "D.");
+  if (t->F)
+    gcp_network_add_to (t->F, w, "F.");
   gct_adam_add_to (t->adam_G, w, "adam.G.");
-  gct_adam_add_to (t->adam_D, w, "adam.D.");
-  gct_adam_add_to (t->adam_F, w, "adam.F.");
+  if (t->D)
+    gct_adam_add_to (t->adam_D, w, "adam.D.");
+  if (t->F)
+    gct_adam_add_to (t->adam_F, w, "adam.F.");
   t->ckpt_step_value = t->step;
   for (int i = 0; i < N_RNG; i++)
     {
@@ -98,11 +222,44 @@ ckpt_tensor (const GcpSafetensors *st, const char *name, GcpDType dtype, int n_d
   return ok ? v : NULL;
 }
 
+/* The optional networks: those this recipe has, and only those. */
+static gboolean
+load_optional (GctTrainer *t, const GcpModel *model, GcutNetwork *net, GctAdam *adam,
+               const char *name, GError **error)
+{
+  const GcpSafetensors *st = gcp_model_file (model);
+  g_autofree char *prefix = g_strconcat (name, ".", NULL);
+  g_autofree char *adam_prefix = g_strconcat ("adam.", name, ".", NULL);
+
+  if (!net)
+    {
+      if (!gcp_model_has (model, prefix))
+        return TRUE;
+      g_set_error (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_CHECKPOINT,
+                   "the checkpoint has a network %s, which its recipe does not use",
+                   name);
+      return FALSE;
+    }
+  return gcp_model_load_network (model, prefix, net, error)
+         && gct_adam_load (adam, st, adam_prefix, error);
+}
+
 GctTrainer *
 gct_trainer_new_from_checkpoint (const char *path, GctImageReader *content,
                                  GctImageReader *style, GcutBackend *backend,
                                  gint64 steps, GError **error)
 {
+  g_autoptr (GctImageSet) cs = gct_image_set_of (content);
+  g_autoptr (GctImageSet) ss = gct_image_set_of (style);
+  return gct_trainer_new_from_checkpoint_sets (path, cs, ss, backend, steps, error);
+}
+
+GctTrainer *
+gct_trainer_new_from_checkpoint_sets (const char *path, const GctImageSet *content,
+                                      const GctImageSet *style, GcutBackend *backend,
+                                      gint64 steps, GError **error)
+{
+  const GctImageSet *sets[2] = { content, style };
   /* A checkpoint is a file even without a '/' (not an installed model name). */
   g_autofree char *file
       = strchr (path, '/') ? g_strdup (path) : g_strconcat ("./", path, NULL);
@@ -138,19 +295,25 @@ gct_trainer_new_from_checkpoint (const char *path, GctImageReader *content,
       recipe->schedule.steps = steps;
       recipe->schedule.decay_start = (gint64)(frac * steps);
     }
-  t = gct_trainer_new (recipe, content, style, backend, error);
+  /* The base is in the weights already: it is not read again. */
+  t = gct_trainer_make (recipe, content, style, backend, FALSE, error);
   if (!t)
     return NULL;
   st = gcp_model_file (model);
   if (!gcp_model_load_network (model, "G.", t->G, error)
-      || !gcp_model_load_network (model, "D.", t->D, error)
-      || !gcp_model_load_network (model, "F.", t->F, error)
       || !gct_adam_load (t->adam_G, st, "adam.G.", error)
-      || !gct_adam_load (t->adam_D, st, "adam.D.", error)
-      || !gct_adam_load (t->adam_F, st, "adam.F.", error))
+      || !load_optional (t, model, t->D, t->adam_D, "D", error)
+      || !load_optional (t, model, t->F, t->adam_F, "F", error))
     {
       g_prefix_error (error, "%s: ", path);
       return NULL;
+    }
+  if (!check_images (t, gcp_safetensors_metadata (st, "images"), sets, path, error))
+    return NULL;
+  if (gcp_model_base (model))
+    {
+      t->base.name = g_strdup (gcp_model_base (model)->name);
+      t->base.sha256 = g_strdup (gcp_model_base (model)->sha256);
     }
   v = ckpt_tensor (st, "trainer.step", GCP_DTYPE_I64, 0, NULL, error);
   if (!v)

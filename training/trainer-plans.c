@@ -111,12 +111,12 @@ mean_times (GcutGraph *g, const GcutValue *v, int n, double w)
   return gcut_affine (g, s, (float)(w / n), 0.0f);
 }
 
-/* The contrastive term(s) of one side: translation out of G's input, keys
- * from the source's taps.  Returns the tap mean of the loss; src (may be NULL)
- * receives the tap mean of SRC. */
-static GcutValue
+/* The contrastive terms of one side: translation out of G's input, keys
+ * from the source's taps.  nce and src (either may be NULL) receive the tap
+ * means of the contrastive loss and of SRC. */
+static void
 side_losses (GctTrainer *t, StepPlan *p, int side, GcutValue out, const GcutValue *ktaps,
-             GcutValue *src)
+             GcutValue *nce, GcutValue *src)
 {
   GcutGraph *g = p->graph;
   /* zeroed: GCC cannot see that the first n_taps ≥ 1 get set */
@@ -138,7 +138,8 @@ side_losses (GctTrainer *t, StepPlan *p, int side, GcutValue out, const GcutValu
         p->idx_q[side][i] = p->idx_k[side][i];
       GcutValue k = gcut_patch_heads_build (t->F, g, i, ktaps[i], p->idx_k[side][i]);
       GcutValue q = gcut_patch_heads_build (t->F, g, i, qtaps[i], p->idx_q[side][i]);
-      l[i] = contrastive (t, g, q, k, p->inv_gamma);
+      if (nce)
+        l[i] = contrastive (t, g, q, k, p->inv_gamma);
       if (src)
         {
           GctSrcOptions so = gct_src_options_default ();
@@ -150,7 +151,16 @@ side_losses (GctTrainer *t, StepPlan *p, int side, GcutValue out, const GcutValu
     }
   if (src)
     *src = mean_times (g, s, t->n_taps, 1.0);
-  return mean_times (g, l, t->n_taps, 1.0);
+  if (nce)
+    *nce = mean_times (g, l, t->n_taps, 1.0);
+}
+
+/* total + w·v, starting the sum at the first term. */
+static GcutValue
+add_term (GcutGraph *g, GcutValue total, GcutValue v, double w)
+{
+  GcutValue term = gcut_affine (g, v, (float)w, 0.0f);
+  return total == GCUT_NONE ? term : gcut_add (g, total, term);
 }
 
 gboolean
@@ -190,26 +200,32 @@ gct_trainer_build_g_plan (GctTrainer *t, GError **error)
   StepPlan *p = &t->gplan;
   const GcpRecipe *r = t->recipe;
   GcutGraph *g;
-  GcutValue xtaps[NT], ytaps[NT], fx, fy = GCUT_NONE, outputs[1 + N_L];
-  gsize ng = gcut_network_n_params (t->G), nf = gcut_network_n_params (t->F);
+  GcutValue xtaps[NT], ytaps[NT], fx = GCUT_NONE, fy = GCUT_NONE, outputs[1 + N_L];
+  gsize ng = gcut_network_n_params (t->G);
+  gsize nf = t->F ? gcut_network_n_params (t->F) : 0;
   GctGanMode mode = r->gan.kind == GCP_GAN_NONSATURATING ? GCT_GAN_NONSAT : GCT_GAN_LSGAN;
+  gboolean need_x = t->sx != NULL;
   gboolean need_y = t->use[L_NCE_Y] || t->use[L_L1];
+  GcutValue total = GCUT_NONE;
   int n_out = 0;
 
   gct_step_plan_clear (p);
   for (int i = 0; i < N_L; i++)
     p->loss[i] = GCUT_NONE;
   p->graph = g = gcut_graph_new ();
-  p->inv_gamma = r->nce.kind == GCP_NCE_HDCE ? gcut_param (
+  p->inv_gamma = t->F && r->nce.kind == GCP_NCE_HDCE ? gcut_param (
                      g, "hdce.inv_gamma", (GcutShape){ 2, { 1, 1 } }, &t->inv_gamma, NULL)
-                                             : GCUT_NONE;
-  p->x = gcut_input (g, "x", gct_trainer_image_shape (t->batch, t->crop));
+                                                     : GCUT_NONE;
+  p->x = need_x ? gcut_input (g, "x", gct_trainer_image_shape (t->batch, t->crop))
+                : GCUT_NONE;
   p->y = need_y ? gcut_input (g, "y", gct_trainer_image_shape (t->batch, t->crop))
                 : GCUT_NONE;
   p->xsrc = p->ysrc = GCUT_NONE;
 
   /* G(x) first: the step runs the plan as far as G(x) before the D update. */
-  p->fake = fx = build_g (t, g, p->x, noise_inputs (t, p, g, 0), xtaps, FALSE);
+  if (need_x)
+    fx = build_g (t, g, p->x, noise_inputs (t, p, g, 0), xtaps, FALSE);
+  p->fake = fx;
   if (need_y)
     fy = build_g (t, g, p->y, noise_inputs (t, p, g, 1), ytaps, FALSE);
   if (gct_trainer_flip_equivariance (t))
@@ -223,36 +239,40 @@ gct_trainer_build_g_plan (GctTrainer *t, GError **error)
           build_g (t, g, p->ysrc, NULL, ytaps, TRUE);
         }
     }
-  p->loss[L_GAN] = gct_gan_g (g, build_d (t, g, fx), mode);
-  p->loss[L_NCE_X]
-      = side_losses (t, p, 0, fx, xtaps, t->use[L_SRC] ? &p->loss[L_SRC] : NULL);
+  if (t->D)
+    p->loss[L_GAN] = gct_gan_g (g, build_d (t, g, fx), mode);
+  if (t->F)
+    side_losses (t, p, 0, fx, xtaps, t->use[L_NCE_X] ? &p->loss[L_NCE_X] : NULL,
+                 t->use[L_SRC] ? &p->loss[L_SRC] : NULL);
   if (t->use[L_NCE_Y])
-    p->loss[L_NCE_Y] = side_losses (t, p, 1, fy, ytaps, NULL);
+    side_losses (t, p, 1, fy, ytaps, &p->loss[L_NCE_Y], NULL);
   if (t->use[L_L1])
     p->loss[L_L1] = gct_l1_identity (g, fy, p->y);
 
-  GcutValue total = gcut_affine (g, p->loss[L_GAN], (float)r->gan.weight, 0.0f);
-  GcutValue nce = t->use[L_NCE_Y]
-                      ? gcut_affine (g, gcut_add (g, p->loss[L_NCE_X], p->loss[L_NCE_Y]),
-                                     (float)(0.5 * r->nce.weight), 0.0f)
-                      : gcut_affine (g, p->loss[L_NCE_X], (float)r->nce.weight, 0.0f);
-  total = gcut_add (g, total, nce);
+  if (t->use[L_GAN])
+    total = add_term (g, total, p->loss[L_GAN], r->gan.weight);
+  if (t->use[L_NCE_Y])
+    total = add_term (g, total, gcut_add (g, p->loss[L_NCE_X], p->loss[L_NCE_Y]),
+                      0.5 * r->nce.weight);
+  else if (t->use[L_NCE_X])
+    total = add_term (g, total, p->loss[L_NCE_X], r->nce.weight);
   if (t->use[L_SRC])
-    total = gcut_add (g, total,
-                      gcut_affine (g, p->loss[L_SRC], (float)r->src.weight, 0.0f));
+    total = add_term (g, total, p->loss[L_SRC], r->src.weight);
   if (t->use[L_L1])
-    total = gcut_add (g, total,
-                      gcut_affine (g, p->loss[L_L1], (float)r->identity_l1.weight, 0.0f));
+    total = add_term (g, total, p->loss[L_L1], r->identity_l1.weight);
   p->loss[L_G] = total;
 
-  outputs[n_out++] = fx;
+  /* G(x) is an output for the D step. */
+  if (t->D)
+    outputs[n_out++] = fx;
   for (int i = L_GAN; i < N_L; i++)
     if (t->use[i])
       outputs[n_out++] = p->loss[i];
   if (!(p->wrt = try_values (ng + nf, error)))
     return FALSE;
   gcut_network_values (t->G, g, p->wrt);
-  gcut_network_values (t->F, g, p->wrt + ng);
+  if (t->F)
+    gcut_network_values (t->F, g, p->wrt + ng);
   if (!gcut_graph_check (g, error))
     return FALSE;
   p->plan = gcut_plan_new (g, t->backend,

@@ -57,98 +57,16 @@ sample_patches (GctTrainer *t, int side, gboolean flipped)
     }
 }
 
-gboolean
-gct_trainer_step (GctTrainer *t, GError **error)
+/* The D update on the step's G(x) (the G plan run as far as G(x)) and y. */
+static gboolean
+d_step (GctTrainer *t, double lr, GError **error)
 {
   const GcpRecipe *r = t->recipe;
-  StepPlan *d = &t->dplan, *p;
-  gboolean flipped = FALSE;
+  StepPlan *d = &t->dplan, *p = &t->gplan;
   const float one = 1.0f;
   float v;
-  double lr = gct_lr_linear (r->optimizer.lr, t->step, r->schedule.decay_start,
-                             r->schedule.steps - r->schedule.decay_start);
   gsize n;
 
-  /* Room for this step's losses, before anything changes. */
-  if (!gct_trainer_history_reserve (t, t->n_used, error))
-    return FALSE;
-  /* hDCE's curriculum, per step as the official code (the plan reads it). */
-  t->inv_gamma = (float)(1.0
-                         / gct_hdce_gamma (t->step, r->schedule.steps, r->nce.gamma_start,
-                                           r->nce.gamma_end,
-                                           r->nce.gamma_schedule == GCP_GAMMA_STEPPED
-                                               ? GCT_GAMMA_STEPPED
-                                               : GCT_GAMMA_LINEAR,
-                                           r->nce.gamma_step_at));
-  p = &t->gplan;
-
-  /* 1. crops and patch locations */
-  gct_sampler_sample (t->sx, &t->rng[0], t->batch, t->xbuf);
-  gct_sampler_sample (t->sy, &t->rng[0], t->batch, t->ybuf);
-  if (gct_trainer_flip_equivariance (t))
-    flipped = gct_rng_coin (&t->rng[2]);
-  if (flipped)
-    {
-      flip_images (t->xbuf, t->xin, t->batch, t->crop);
-      flip_images (t->ybuf, t->yin, t->batch, t->crop);
-    }
-  sample_patches (t, 0, flipped);
-  if (t->use[L_NCE_Y])
-    sample_patches (t, 1, flipped);
-  const float *xin = flipped ? t->xin : t->xbuf, *yin = flipped ? t->yin : t->ybuf;
-  /* G's noise (StyleGAN2-lite), one draw per step and side. */
-  for (int side = 0; side < (p->y != GCUT_NONE ? 2 : 1); side++)
-    for (int i = 0; i < t->n_noise; i++)
-      {
-        gint64 len = gcut_shape_numel (&t->noise_shape[i]);
-        for (gint64 j = 0; j < len; j++)
-          t->noise[side][i][j] = (float)gct_rng_normal (&t->rng[2]);
-      }
-  if (t->observer)
-    {
-      GctStepInputs in = { .step = t->step,
-                           .batch = t->batch,
-                           .crop = t->crop,
-                           .x = t->xbuf,
-                           .y = t->ybuf,
-                           .flipped = flipped,
-                           .n_taps = t->n_taps,
-                           .n_noise = t->n_noise };
-      for (int i = 0; i < t->n_taps; i++)
-        {
-          in.n_patches[i] = t->n_patches[i];
-          in.idx[0][i] = t->idx_k[0][i];
-          in.idx[1][i] = t->use[L_NCE_Y] ? t->idx_k[1][i] : NULL;
-        }
-      for (int i = 0; i < t->n_noise; i++)
-        {
-          in.noise_shape[i] = t->noise_shape[i];
-          in.noise[0][i] = t->noise[0][i];
-          in.noise[1][i] = p->y != GCUT_NONE ? t->noise[1][i] : NULL;
-        }
-      t->observer (&in, t->observer_data);
-    }
-
-  /* 2. the G plan's inputs */
-  if (!gcut_plan_set_input (p->plan, p->x, xin, error)
-      || (p->y != GCUT_NONE && !gcut_plan_set_input (p->plan, p->y, yin, error))
-      || (p->xsrc != GCUT_NONE && !gcut_plan_set_input (p->plan, p->xsrc, t->xbuf, error))
-      || (p->ysrc != GCUT_NONE
-          && !gcut_plan_set_input (p->plan, p->ysrc, t->ybuf, error)))
-    return FALSE;
-  for (int side = 0; side < (p->y != GCUT_NONE ? 2 : 1); side++)
-    for (int i = 0; i < t->n_noise; i++)
-      if (!gcut_plan_set_input (p->plan, p->noise[side][i], t->noise[side][i], error))
-        return FALSE;
-  for (int side = 0; side < 2; side++)
-    for (int i = 0; i < t->n_taps && (side == 0 || t->use[L_NCE_Y]); i++)
-      if (!gcut_plan_set_indices (p->plan, p->idx_k[side][i], t->idx_k[side][i], error)
-          || (p->idx_q[side][i] != p->idx_k[side][i]
-              && !gcut_plan_set_indices (p->plan, p->idx_q[side][i], t->idx_q[side][i],
-                                         error)))
-        return FALSE;
-  /* 3. D on G(x), computed once for both updates as in the official code:
-   * the G plan runs as far as G(x), and finishes after the D update. */
   if (!gcut_plan_forward_until (p->plan, p->fake, error)
       || !gcut_plan_get_output (p->plan, p->fake, t->fake, error)
       || !gcut_plan_set_input (d->plan, d->fake, t->fake, error)
@@ -177,6 +95,107 @@ gct_trainer_step (GctTrainer *t, GError **error)
                  lr);
   if (!network_finite (t->D))
     return numeric_error (t, error, "a parameter of D");
+  return TRUE;
+}
+
+gboolean
+gct_trainer_step (GctTrainer *t, GError **error)
+{
+  const GcpRecipe *r = t->recipe;
+  StepPlan *p;
+  gboolean flipped = FALSE;
+  const float one = 1.0f;
+  float v;
+  double lr = gct_lr_linear (r->optimizer.lr, t->step, r->schedule.decay_start,
+                             r->schedule.steps - r->schedule.decay_start);
+  gsize n;
+
+  /* Room for this step's losses, before anything changes. */
+  if (!gct_trainer_history_reserve (t, t->n_used, error))
+    return FALSE;
+  /* hDCE's curriculum, per step as the official code (the plan reads it). */
+  t->inv_gamma = (float)(1.0
+                         / gct_hdce_gamma (t->step, r->schedule.steps, r->nce.gamma_start,
+                                           r->nce.gamma_end,
+                                           r->nce.gamma_schedule == GCP_GAMMA_STEPPED
+                                               ? GCT_GAMMA_STEPPED
+                                               : GCT_GAMMA_LINEAR,
+                                           r->nce.gamma_step_at));
+  p = &t->gplan;
+
+  /* 1. crops and patch locations (of the sides and taps the losses read) */
+  if (t->sx)
+    gct_set_sampler_sample (t->sx, &t->rng[0], t->batch, t->xbuf);
+  if (t->sy)
+    gct_set_sampler_sample (t->sy, &t->rng[0], t->batch, t->ybuf);
+  if (gct_trainer_flip_equivariance (t))
+    flipped = gct_rng_coin (&t->rng[2]);
+  if (flipped)
+    {
+      flip_images (t->xbuf, t->xin, t->batch, t->crop);
+      if (t->sy)
+        flip_images (t->ybuf, t->yin, t->batch, t->crop);
+    }
+  if (t->F)
+    sample_patches (t, 0, flipped);
+  if (t->use[L_NCE_Y])
+    sample_patches (t, 1, flipped);
+  const float *xin = flipped ? t->xin : t->xbuf, *yin = flipped ? t->yin : t->ybuf;
+  /* G's noise (StyleGAN2-lite), one draw per step and side G runs on. */
+  for (int side = 0; side < 2; side++)
+    for (int i = 0; i < t->n_noise && (side ? p->y : p->x) != GCUT_NONE; i++)
+      {
+        gint64 len = gcut_shape_numel (&t->noise_shape[i]);
+        for (gint64 j = 0; j < len; j++)
+          t->noise[side][i][j] = (float)gct_rng_normal (&t->rng[2]);
+      }
+  if (t->observer)
+    {
+      GctStepInputs in = { .step = t->step,
+                           .batch = t->batch,
+                           .crop = t->crop,
+                           .x = t->sx ? t->xbuf : NULL,
+                           .y = t->sy ? t->ybuf : NULL,
+                           .flipped = flipped,
+                           .n_taps = t->n_taps,
+                           .n_noise = t->n_noise };
+      for (int i = 0; i < t->n_taps && t->F; i++)
+        {
+          in.n_patches[i] = t->n_patches[i];
+          in.idx[0][i] = t->idx_k[0][i];
+          in.idx[1][i] = t->use[L_NCE_Y] ? t->idx_k[1][i] : NULL;
+        }
+      for (int i = 0; i < t->n_noise; i++)
+        {
+          in.noise_shape[i] = t->noise_shape[i];
+          in.noise[0][i] = p->x != GCUT_NONE ? t->noise[0][i] : NULL;
+          in.noise[1][i] = p->y != GCUT_NONE ? t->noise[1][i] : NULL;
+        }
+      t->observer (&in, t->observer_data);
+    }
+
+  /* 2. the G plan's inputs */
+  if ((p->x != GCUT_NONE && !gcut_plan_set_input (p->plan, p->x, xin, error))
+      || (p->y != GCUT_NONE && !gcut_plan_set_input (p->plan, p->y, yin, error))
+      || (p->xsrc != GCUT_NONE && !gcut_plan_set_input (p->plan, p->xsrc, t->xbuf, error))
+      || (p->ysrc != GCUT_NONE
+          && !gcut_plan_set_input (p->plan, p->ysrc, t->ybuf, error)))
+    return FALSE;
+  for (int side = 0; side < 2; side++)
+    for (int i = 0; i < t->n_noise && (side ? p->y : p->x) != GCUT_NONE; i++)
+      if (!gcut_plan_set_input (p->plan, p->noise[side][i], t->noise[side][i], error))
+        return FALSE;
+  for (int side = 0; side < 2 && t->F; side++)
+    for (int i = 0; i < t->n_taps && (side == 0 || t->use[L_NCE_Y]); i++)
+      if (!gcut_plan_set_indices (p->plan, p->idx_k[side][i], t->idx_k[side][i], error)
+          || (p->idx_q[side][i] != p->idx_k[side][i]
+              && !gcut_plan_set_indices (p->plan, p->idx_q[side][i], t->idx_q[side][i],
+                                         error)))
+        return FALSE;
+  /* 3. D on G(x), computed once for both updates as in the official code:
+   * the G plan runs as far as G(x), and finishes after the D update. */
+  if (t->D && !d_step (t, lr, error))
+    return FALSE;
 
   /* 4. G and F, with the updated D */
   if (!gcut_plan_forward (p->plan, error))
@@ -201,11 +220,12 @@ gct_trainer_step (GctTrainer *t, GError **error)
   /* 5. Adam on G, then F */
   gct_adam_step (t->adam_G, gcut_network_data (t->G, &n), gcut_network_grads (t->G, &n),
                  lr);
-  gct_adam_step (t->adam_F, gcut_network_data (t->F, &n), gcut_network_grads (t->F, &n),
-                 lr);
+  if (t->F)
+    gct_adam_step (t->adam_F, gcut_network_data (t->F, &n), gcut_network_grads (t->F, &n),
+                   lr);
   if (!network_finite (t->G))
     return numeric_error (t, error, "a parameter of G");
-  if (!network_finite (t->F))
+  if (t->F && !network_finite (t->F))
     return numeric_error (t, error, "a parameter of F");
 
   for (int i = 0; i < t->n_used; i++)

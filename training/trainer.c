@@ -25,8 +25,10 @@ gct_trainer_free (GctTrainer *t)
   g_clear_pointer (&t->adam_G, gct_adam_free);
   g_clear_pointer (&t->adam_D, gct_adam_free);
   g_clear_pointer (&t->adam_F, gct_adam_free);
-  g_clear_pointer (&t->sx, gct_sampler_free);
-  g_clear_pointer (&t->sy, gct_sampler_free);
+  g_clear_pointer (&t->sx, gct_set_sampler_free);
+  g_clear_pointer (&t->sy, gct_set_sampler_free);
+  g_free (t->base.name);
+  g_free (t->base.sha256);
   g_clear_pointer (&t->recipe, gcp_recipe_free);
   g_free (t->xbuf);
   g_free (t->ybuf);
@@ -46,8 +48,6 @@ gct_trainer_free (GctTrainer *t)
   g_free (t->perm);
   g_free (t->scratch);
   g_free (t->history);
-  g_free (t->content_sha);
-  g_free (t->style_sha);
   g_free (t->ckpt_path);
   g_free (t->last_good);
   g_free (t);
@@ -91,23 +91,6 @@ gct_trainer_history_reserve (GctTrainer *t, gsize n, GError **error)
   return TRUE;
 }
 
-/* The sampler of one image, and the image's size and checksum for the
- * training record. */
-static GctSampler *
-image_sampler (GctImageReader *image, const GctSamplingConfig *config, GctImage *info,
-               char **sha, GError **error)
-{
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  GctSampler *s = gct_sampler_new (image, config, sum, error);
-
-  if (!s)
-    return NULL;
-  *info = (GctImage){ gct_image_reader_width (image), gct_image_reader_height (image),
-                      NULL };
-  *sha = g_strdup (g_checksum_get_string (sum));
-  return s;
-}
-
 /* D of the recipe's kind.  The StyleGAN2-lite D is sized as the official
  * code does (gcp_stylegan2_discriminator_size: the recipe's validation has
  * checked that the crop fits). */
@@ -142,14 +125,96 @@ init_network (GcutNetwork *net, guint64 seed)
     gcut_network_init_xavier (net, 0.02f, seed);
 }
 
+/* The samplers of the sides the recipe's losses read: content crops for G(x)
+ * (GAN, NCE, SRC), style crops for D's real inputs and G(y) (identity NCE,
+ * L1).  A side no loss reads is not loaded. */
+static gboolean
+make_samplers (GctTrainer *t, const GctImageSet *content, const GctImageSet *style,
+               GError **error)
+{
+  const GcpRecipe *r = t->recipe;
+  gboolean need_x = r->gan.weight > 0 || r->nce.weight > 0 || r->src.weight > 0;
+  gboolean need_y = r->gan.weight > 0 || (r->nce.weight > 0 && r->nce.identity)
+                    || r->identity_l1.weight > 0;
+  GctSamplingConfig sc;
+
+  gct_sampling_config_from_recipe (r, &sc);
+  if (need_x && (!content || !gct_image_set_size (content)))
+    {
+      g_set_error (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_UNSUPPORTED,
+                   "the recipe needs content images (its GAN, NCE or SRC loss "
+                   "translates them), and none were given");
+      return FALSE;
+    }
+  if (need_y && (!style || !gct_image_set_size (style)))
+    {
+      g_set_error (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_UNSUPPORTED,
+                   "the recipe needs style images (for its GAN loss, identity NCE or "
+                   "L1 identity), and none were given");
+      return FALSE;
+    }
+  if (need_x && !(t->sx = gct_set_sampler_new (content, &sc, error)))
+    {
+      g_prefix_error (error, "content: ");
+      return FALSE;
+    }
+  if (need_y && !(t->sy = gct_set_sampler_new (style, &sc, error)))
+    {
+      g_prefix_error (error, "style: ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* G (and F when it fits) from the recipe's base model, whose generator must be
+ * the recipe's; D and the optimizer states start afresh.  D is never taken
+ * from the base: model files hold none, and one trained against another
+ * style would judge the wrong target. */
+static gboolean
+init_from_base (GctTrainer *t, GError **error)
+{
+  const GcpRecipe *r = t->recipe;
+  g_autoptr (GcpModel) base = gcp_model_load (r->init, error);
+  g_autofree char *diff = NULL, *file = NULL;
+
+  if (!base)
+    {
+      g_prefix_error (error, "init: ");
+      return FALSE;
+    }
+  diff = gcp_generator_config_differences (&r->generator, "the recipe",
+                                           gcp_model_architecture (base), "the base");
+  if (diff)
+    {
+      g_set_error (error, GCT_TRAINER_ERROR, GCT_TRAINER_ERROR_BASE,
+                   "init: the base model %s has another generator than the recipe's "
+                   "architecture.generator: %s",
+                   r->init, diff);
+      return FALSE;
+    }
+  if (!gcp_model_load_network (base, "G.", t->G, error))
+    return FALSE;
+  /* F's shapes follow heads.nc, which the base's recipe may set otherwise;
+   * nothing is copied unless every tensor fits. */
+  t->heads_from_base = t->F && gcp_model_has (base, "F.")
+                       && gcp_model_load_network (base, "F.", t->F, NULL);
+  file = g_path_get_basename (r->init);
+  t->base.name = g_str_has_suffix (file, ".safetensors")
+                     ? g_strndup (file, strlen (file) - strlen (".safetensors"))
+                     : g_strdup (file);
+  t->base.sha256 = gcp_model_sha256 (base);
+  return TRUE;
+}
+
 GctTrainer *
-gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReader *style,
-                 GcutBackend *backend, GError **error)
+gct_trainer_make (const GcpRecipe *recipe, const GctImageSet *content,
+                  const GctImageSet *style, GcutBackend *backend, gboolean from_base,
+                  GError **error)
 {
   g_autoptr (GctTrainer) t = g_new0 (GctTrainer, 1);
   const GcpRecipe *r;
-  GctSamplingConfig sc;
   GctRng init;
+  guint64 seeds[3];
   int taps_c[NT];
 
   if (!gcp_recipe_validate (recipe, error))
@@ -162,21 +227,20 @@ gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReade
   t->crop = r->sampling.crop_size;
   t->ckpt_step = -1;
 
-  gct_sampling_config_from_recipe (r, &sc);
-  if (!(t->sx = image_sampler (content, &sc, &t->content_info, &t->content_sha, error))
-      || !(t->sy = image_sampler (style, &sc, &t->style_info, &t->style_sha, error)))
+  if (!make_samplers (t, content, style, error))
     return NULL;
 
+  /* Only the networks the losses use: D for the GAN loss, F for NCE and SRC. */
   t->G = gcp_generator_new (&r->generator, error);
-  if (!t->G || !(t->D = discriminator_new (r, error)))
+  if (!t->G || (r->gan.weight > 0 && !(t->D = discriminator_new (r, error))))
     return NULL;
   gboolean sg2 = gcut_network_kind (t->G) == GCUT_NETWORK_STYLEGAN2_GENERATOR;
   t->n_taps = sg2 ? GCUT_STYLEGAN2_N_TAPS : GCUT_GENERATOR_N_TAPS;
   for (int i = 0; i < t->n_taps; i++)
     taps_c[i] = sg2 ? gcut_stylegan2_generator_tap_channels (t->G, i)
                     : gcut_resnet_generator_tap_channels (t->G, i);
-  t->F = gcut_patch_heads_new (taps_c, t->n_taps, r->heads.nc);
-  if (!t->F)
+  if ((r->nce.weight > 0 || r->src.weight > 0)
+      && !(t->F = gcut_patch_heads_new (taps_c, t->n_taps, r->heads.nc)))
     {
       g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
                    "not enough memory for the projection heads (architecture.heads: nc "
@@ -184,10 +248,17 @@ gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReade
                    r->heads.nc);
       return NULL;
     }
+  /* Three seeds whichever networks exist, so G's and F's do not depend on it. */
   gct_rng_init (&init, (guint64)r->seed, GCT_STREAM_INIT);
-  init_network (t->G, gct_rng_next_u64 (&init));
-  init_network (t->D, gct_rng_next_u64 (&init));
-  init_network (t->F, gct_rng_next_u64 (&init));
+  for (int i = 0; i < 3; i++)
+    seeds[i] = gct_rng_next_u64 (&init);
+  init_network (t->G, seeds[0]);
+  if (t->D)
+    init_network (t->D, seeds[1]);
+  if (t->F)
+    init_network (t->F, seeds[2]);
+  if (from_base && r->init && *r->init && !init_from_base (t, error))
+    return NULL;
   t->n_noise = sg2 ? gcut_stylegan2_generator_n_noise (t->G) : 0;
   if (t->n_noise > MAX_NOISE)
     {
@@ -213,8 +284,8 @@ gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReade
   GctAdamConfig ac
       = { r->optimizer.lr, r->optimizer.beta1, r->optimizer.beta2, r->optimizer.eps };
   if (!(t->adam_G = gct_adam_new_for_network (t->G, &ac))
-      || !(t->adam_D = gct_adam_new_for_network (t->D, &ac))
-      || !(t->adam_F = gct_adam_new_for_network (t->F, &ac)))
+      || (t->D && !(t->adam_D = gct_adam_new_for_network (t->D, &ac)))
+      || (t->F && !(t->adam_F = gct_adam_new_for_network (t->F, &ac))))
     {
       g_set_error (error, GCUT_ERROR, GCUT_ERROR_OUT_OF_MEMORY,
                    "not enough memory for the optimizer's moments (twice the networks' "
@@ -223,11 +294,13 @@ gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReade
     }
 
   /* Which losses this recipe reports. */
-  t->use[L_D] = t->use[L_GAN] = t->use[L_NCE_X] = t->use[L_G] = TRUE;
-  t->use[L_NCE_Y] = r->nce.identity;
+  t->use[L_D] = t->use[L_GAN] = t->D != NULL;
+  t->use[L_NCE_X] = r->nce.weight > 0;
+  t->use[L_NCE_Y] = r->nce.weight > 0 && r->nce.identity;
   t->use[L_SRC] = r->src.weight > 0;
   t->use[L_L1] = r->identity_l1.weight > 0;
   t->use[L_R1] = r->r1.weight > 0;
+  t->use[L_G] = TRUE;
   for (int i = 0; i < N_L; i++)
     if (t->use[i])
       {
@@ -241,12 +314,12 @@ gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReade
     return NULL;
 
   /* Plans; the tap shapes (hence P per tap) come from a G graph. */
-  if (!gct_trainer_build_d_plan (t, error))
+  if (t->D && !gct_trainer_build_d_plan (t, error))
     return NULL;
   if (t->use[L_R1]
       && !(t->r1 = gct_r1_new (t->D, t->backend, t->batch, t->crop, GCT_R1_EPS, error)))
     return NULL;
-  if (!gct_trainer_measure_taps (t, error))
+  if (t->F && !gct_trainer_measure_taps (t, error))
     return NULL;
   if (!gct_trainer_build_g_plan (t, error))
     return NULL;
@@ -259,6 +332,22 @@ gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReade
       || !(t->fake = try_floats (img, t, "the crops", error)))
     return NULL;
   return g_steal_pointer (&t);
+}
+
+GctTrainer *
+gct_trainer_new_from_sets (const GcpRecipe *recipe, const GctImageSet *content,
+                           const GctImageSet *style, GcutBackend *backend, GError **error)
+{
+  return gct_trainer_make (recipe, content, style, backend, TRUE, error);
+}
+
+GctTrainer *
+gct_trainer_new (const GcpRecipe *recipe, GctImageReader *content, GctImageReader *style,
+                 GcutBackend *backend, GError **error)
+{
+  g_autoptr (GctImageSet) cs = gct_image_set_of (content);
+  g_autoptr (GctImageSet) ss = gct_image_set_of (style);
+  return gct_trainer_new_from_sets (recipe, cs, ss, backend, error);
 }
 
 /* ---- running ---- */
@@ -352,6 +441,13 @@ GcutNetwork *
 gct_trainer_heads (GctTrainer *t)
 {
   return t->F;
+}
+const GcpBaseRecord *
+gct_trainer_base (const GctTrainer *t, gboolean *heads_from_base)
+{
+  if (heads_from_base)
+    *heads_from_base = t->heads_from_base;
+  return t->base.name ? &t->base : NULL;
 }
 gint64
 gct_trainer_step_count (const GctTrainer *t)

@@ -1,5 +1,6 @@
 /* Writes seed inputs for fuzz-model-file into the folder given: a valid small
- * model, one with D and F, and one with a recipe and training record. */
+ * model, one with D and F, one with a recipe and training record, and one
+ * fine-tuned from a base (its "base" record). */
 #include <gcp/gcp-model-file.h>
 
 int
@@ -9,7 +10,11 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (GcutNetwork) G = NULL;
   g_autoptr (GcpRecipe) recipe = gcp_recipe_new_default ();
-  g_autofree char *recipe_json = NULL, *a = NULL, *b = NULL, *d = NULL;
+  g_autofree char *recipe_json = NULL, *a = NULL, *b = NULL, *d = NULL, *e = NULL;
+  GcpBaseRecord base
+      = { "photo-base",
+          "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" };
+  g_autoptr (GcpSafetensorsWriter) tuned = NULL;
   GcutPatchGanConfig dc = { 1, 1, TRUE };
   g_autoptr (GcutNetwork) D = gcut_patchgan_new (&dc);
 
@@ -26,9 +31,13 @@ main (int argc, char **argv)
   a = g_build_filename (argv[1], "plain.safetensors", NULL);
   b = g_build_filename (argv[1], "recipe.safetensors", NULL);
   d = g_build_filename (argv[1], "with-d.safetensors", NULL);
+  e = g_build_filename (argv[1], "with-base.safetensors", NULL);
+  tuned = gcp_model_writer_new (G, &c, NULL, NULL);
+  gcp_model_writer_set_base (tuned, &base);
   if (!gcp_model_save (a, G, &c, NULL, NULL, NULL, NULL, &error)
       || !gcp_model_save (b, G, &c, recipe_json, "{\"steps\": 1}", NULL, NULL, &error)
-      || !gcp_model_save (d, G, &c, NULL, NULL, D, NULL, &error))
+      || !gcp_model_save (d, G, &c, NULL, NULL, D, NULL, &error)
+      || !gcp_safetensors_writer_save (tuned, e, &error))
     {
       g_printerr ("%s\n", error->message);
       return 1;

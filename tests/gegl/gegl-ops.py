@@ -5,6 +5,8 @@
 
 GEGL finds the bundle through GEGL_PATH=BUILD/operations:GEGL_PLUGINS_DIR; models and recipes
 are made in a temporary folder.  Needs numpy and PIL (Debian's python3)."""
+import hashlib
+import json
 import os
 import resource
 import subprocess
@@ -72,8 +74,31 @@ def make_model(name="tiny", recipe=TINY_RECIPE, steps=3):
     return path
 
 
+def fine_tune(base, name):
+    """A model fine-tuned from the installed model `base` (by name)."""
+    path = tmp(name + ".safetensors")
+    run([os.path.join(BUILD, "training", "gcut-train"), "--content",
+         os.path.join(SAMPLES, "forest-small.png"), "--style",
+         os.path.join(SAMPLES, "starry-night.jpg"), "--recipe", TINY_RECIPE,
+         "--init", base, "--steps", "3", "--threads", "2", "-o", path])
+    return path
+
+
+def metadata(path):
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        return json.loads(f.read(n)).get("__metadata__", {})
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 MODEL = make_model()
 SINCUT_MODEL = make_model("tiny-sincut", TINY_SINCUT_RECIPE, 2)
+BASE = make_model("tiny-base")
+TUNED = fine_tune("tiny-base", "tuned")
 FOREST = os.path.join(SAMPLES, "forest-small.png")
 
 
@@ -213,6 +238,112 @@ def huge_image_refused_clearly():
     assert "too large" in p.stderr, p.stderr[-500:]
 
 
+def to_srgb(linear):
+    """The R'G'B' the ops work in, from the linear RGB that npy-save writes."""
+    v = np.maximum(linear, 0)
+    return np.where(v <= 0.0031308, 12.92 * v, 1.055 * np.power(v, 1 / 2.4) - 0.055)
+
+
+def strength(model, s, name, check_stderr=True):
+    """The op's output at strength s, as npy (linear RGB, float32)."""
+    out = tmp(name + ".npy")
+    p = gegl(FOREST, "-o", out, "--", "gcut:translate", f"model={model}", f"strength={s}")
+    if check_stderr:
+        assert "gcut:translate" not in p.stderr, p.stderr
+    return load(out), p.stderr
+
+
+def blended(model, s):
+    """in + s·(G(in) − in) in R'G'B', as the pixel blend makes it."""
+    full, _ = strength(model, 1, "full")
+    src = load(FOREST)[..., :3] / 255
+    return src + s * (to_srgb(full) - src)
+
+
+# Float rounding of the blend and of the conversions to linear RGB and back.
+BLEND_TOLERANCE = 1e-5
+
+
+@case
+def fine_tuned_model_records_its_base():
+    base = metadata(TUNED).get("base")
+    assert base is not None, metadata(TUNED).keys()
+    assert json.loads(base) == {"name": "tiny-base", "sha256": sha256(BASE)}, base
+    assert "base" not in metadata(MODEL)
+
+
+@case
+def strength_zero_is_the_input():
+    # The input as the op sees it, R'G'B'A float, written the same way.
+    gegl(FOREST, "-o", tmp("in.npy"), "--", "gegl:convert-format", "format=R'G'B'A float")
+    for model in (TUNED, MODEL):
+        a, _ = strength(model, 0, "s0")
+        assert np.array_equal(a, load(tmp("in.npy"))), "strength 0 changed the input"
+    run([os.path.join(BUILD, "training", "gcut-translate"), "--strength", "0", TUNED, FOREST,
+         tmp("s0-tool.npy")])
+    assert np.array_equal(load(tmp("s0-tool.npy")), load(tmp("in.npy"))), "the tool changed it"
+
+
+@case
+def strength_interpolates_with_the_base():
+    """Half way between the base's weights and the model's: the op and the tool
+    agree, and it is not the pixel blend."""
+    a, _ = strength(TUNED, 0.5, "s05")
+    run([os.path.join(BUILD, "training", "gcut-translate"), "--strength", "0.5", TUNED, FOREST,
+         tmp("s05-tool.npy")])
+    b = load(tmp("s05-tool.npy"))
+    assert np.abs(a - b).max() <= 1e-5, np.abs(a - b).max()
+    full, _ = strength(TUNED, 1, "s1")
+    default, _ = strength(TUNED, 1, "s1")
+    assert np.array_equal(full, default)
+    assert np.abs(to_srgb(a) - blended(TUNED, 0.5)).max() > 0.01, "pixels were blended"
+    assert np.abs(a - full).max() > 0.01, "strength 0.5 gave the model's own output"
+
+
+@case
+def strength_blends_pixels_without_a_base():
+    a, stderr = strength(MODEL, 0.25, "s025")
+    diff = np.abs(to_srgb(a) - blended(MODEL, 0.25)).max()
+    assert diff <= BLEND_TOLERANCE, diff
+    assert "gcut:translate" not in stderr, stderr
+
+
+def blends_with_note(model, note):
+    a, stderr = strength(model, 0.5, "note", check_stderr=False)
+    assert "blending pixels" in stderr and note in stderr, stderr
+    diff = np.abs(to_srgb(a) - blended(model, 0.5)).max()
+    assert diff <= BLEND_TOLERANCE, diff
+    tool = run([os.path.join(BUILD, "training", "gcut-translate"), "--strength", "0.5", model,
+                FOREST, tmp("note-tool.npy")])
+    assert "blending pixels" in tool.stderr and note in tool.stderr, tool.stderr
+
+
+@case
+def strength_base_missing_blends_with_note():
+    gone = make_model("gone-base")
+    model = fine_tune("gone-base", "orphan")
+    os.remove(gone)
+    blends_with_note(model, "gone-base")
+
+
+@case
+def strength_base_changed_blends_with_note():
+    changed = make_model("changed-base")
+    model = fine_tune("changed-base", "changeling")
+    with open(MODEL, "rb") as f, open(changed, "wb") as g:
+        g.write(f.read())
+    blends_with_note(model, "not the recorded base")
+
+
+@case
+def strength_through_xml_graph():
+    out = tmp("s-xml.npy")
+    xml(f'<node operation="gcut:translate" model="{TUNED}" strength="0.5"/>'
+        f'<node operation="gegl:load" path="{FOREST}"/>', out)
+    a, _ = strength(TUNED, 0.5, "s05")
+    assert np.array_equal(load(out), a)
+
+
 def train_graph(run_on, model_out, content=FOREST):
     return (f'<node operation="gcut:train" run="{str(run_on).lower()}" recipe="{TINY_RECIPE}" '
             f'steps="2" model="{model_out}">'
@@ -255,6 +386,30 @@ def train_on_writes_model_and_translates():
     # The model it wrote gives the same picture through gcut:translate.
     gegl(FOREST, "-o", tmp("train-on-apply.png"), "--", "gcut:translate", f"model={model}")
     assert np.abs(load(tmp("train-on-apply.png")) - out).max() <= 1
+
+
+@case
+def train_init_fine_tunes_the_base():
+    """init names the base; the model written records it."""
+    model = tmp("trained-from-base.safetensors")
+    xml(train_graph(True, model).replace('steps="2"', 'steps="2" init="tiny-base"'),
+        tmp("train-init.png"))
+    base = json.loads(metadata(model)["base"])
+    assert base == {"name": "tiny-base", "sha256": sha256(BASE)}, base
+    # "none" over a recipe that names a base: random weights, no record.
+    with open(TINY_RECIPE) as f:
+        recipe = json.load(f)
+    recipe["init"] = "tiny-base"
+    with open(tmp("init-recipe.json"), "w") as f:
+        json.dump(recipe, f)
+    plain = tmp("trained-none.safetensors")
+    xml(train_graph(True, plain).replace(TINY_RECIPE, tmp("init-recipe.json"))
+        .replace('steps="2"', 'steps="2" init="none"'), tmp("train-none.png"))
+    assert "base" not in metadata(plain)
+    by_recipe = tmp("trained-by-recipe.safetensors")
+    xml(train_graph(True, by_recipe).replace(TINY_RECIPE, tmp("init-recipe.json")),
+        tmp("train-by-recipe.png"))
+    assert json.loads(metadata(by_recipe)["base"])["name"] == "tiny-base"
 
 
 @case
@@ -337,8 +492,10 @@ def similarity_peaks_at_query():
 def labels_translated():
     """Titles and property labels follow the user's language (de, fr)."""
     ops = ("gcut:translate", "gcut:train", "gcut:similarity")
-    for lang, words in (("de", ("Kontrastive Übertragung", "Modell", "Rezept", "Gerät")),
-                        ("fr", ("Traduction contrastive", "Modèle", "Recette"))):
+    for lang, words in (("de", ("Kontrastive Übertragung", "Modell", "Rezept", "Gerät",
+                                "Stärke", "Ausgehen von")),
+                        ("fr", ("Traduction contrastive", "Modèle", "Recette", "Intensité",
+                                "Partir de"))):
         env = dict(ENV, LANGUAGE=lang, LC_ALL="C.UTF-8")
         text = run([OP_LABELS, *ops], env=env).stdout
         for w in words:

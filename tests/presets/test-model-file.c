@@ -1,6 +1,7 @@
 /* Model files: round trip, and files that must be refused (truncated, wrong
  * format, wrong architecture, NaN weights, missing or misshapen tensors, more
- * tensors than a model holds), and generators too large for memory. */
+ * tensors than a model holds, a hostile base record), generators too large
+ * for memory; finding a fine-tuned model's base. */
 #include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
@@ -531,6 +532,179 @@ test_generator_out_of_memory (void)
   g_test_trap_assert_passed ();
 }
 
+static const char *const SHA_A
+    = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/* A fine-tuned model records its base; a model without one reads as before. */
+static void
+test_base_record (void)
+{
+  g_autoptr (GcutNetwork) G = make_generator (&small, 3);
+  g_autoptr (GcpSafetensorsWriter) w = gcp_model_writer_new (G, &small, NULL, NULL);
+  GcpBaseRecord base = { "photo-base", (char *)SHA_A };
+  g_autoptr (GError) error = NULL;
+
+  {
+    g_autoptr (GBytes) b = save_to_bytes (w);
+    g_autoptr (GcpModel) m = gcp_model_parse (b, &error);
+    g_autofree char *sha = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, b);
+    g_autofree char *mine = NULL;
+    g_assert_no_error (error);
+    g_assert_null (gcp_model_base (m));
+    /* The checksum of the file's bytes, which a base record holds. */
+    mine = gcp_model_sha256 (m);
+    g_assert_cmpstr (mine, ==, sha);
+  }
+  gcp_model_writer_set_base (w, &base);
+  {
+    g_autoptr (GBytes) b = save_to_bytes (w);
+    g_autoptr (GcpModel) m = gcp_model_parse (b, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (gcp_model_base (m));
+    g_assert_cmpstr (gcp_model_base (m)->name, ==, "photo-base");
+    g_assert_cmpstr (gcp_model_base (m)->sha256, ==, SHA_A);
+  }
+}
+
+static void
+test_base_hostile (void)
+{
+  g_autoptr (GcutNetwork) G = make_generator (&small, 3);
+  g_autofree char *long_name = g_strnfill (300, 'a');
+  g_autofree char *too_long
+      = g_strdup_printf ("{\"name\": \"%s\", \"sha256\": \"%s\"}", long_name, SHA_A);
+  g_autofree char *upper = g_ascii_strup (SHA_A, -1);
+  g_autofree char *upper_json
+      = g_strdup_printf ("{\"name\": \"a\", \"sha256\": \"%s\"}", upper);
+  const char *cases[][2] = {
+    { "[1]", "base" },
+    { "not json", "base" },
+    { "{}", "exactly" },
+    { "{\"name\": \"a\"}", "exactly" },
+    { "{\"name\": \"a\", \"sha256\": \"00\"}", "sha256" },
+    { "{\"name\": \"a\", \"sha256\": 5}", "sha256" },
+    { upper_json, "sha256" },
+    { "{\"name\": \"../../etc/passwd\", \"sha256\": \""
+      "0123456789abcdef0123456789abcdef"
+      "0123456789abcdef0123456789abcdef\"}",
+      "name" },
+    { "{\"name\": \"\", \"sha256\": \""
+      "0123456789abcdef0123456789abcdef"
+      "0123456789abcdef0123456789abcdef\"}",
+      "name" },
+    { "{\"name\": \"a\\nb\", \"sha256\": \""
+      "0123456789abcdef0123456789abcdef"
+      "0123456789abcdef0123456789abcdef\"}",
+      "name" },
+    { "{\"name\": \"..\", \"sha256\": \""
+      "0123456789abcdef0123456789abcdef"
+      "0123456789abcdef0123456789abcdef\"}",
+      "name" },
+    { "{\"name\": [\"a\"], \"sha256\": \""
+      "0123456789abcdef0123456789abcdef"
+      "0123456789abcdef0123456789abcdef\"}",
+      "name" },
+    { too_long, "name" },
+    { "{\"name\": \"a\", \"sha256\": \""
+      "0123456789abcdef0123456789abcdef"
+      "0123456789abcdef0123456789abcdef\", \"url\": \"x\"}",
+      "exactly" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GcpSafetensorsWriter) w = gcp_model_writer_new (G, &small, NULL, NULL);
+      gcp_safetensors_writer_set_metadata (w, "base", cases[i][0]);
+      g_autoptr (GBytes) b = save_to_bytes (w);
+      expect_refused (b, GCP_ERROR_CORRUPT, cases[i][1]);
+    }
+}
+
+/* A base file for the lookups: G of seed, optionally of another config. */
+static char *
+save_base (const char *dir, const char *name, const GcpGeneratorConfig *c, guint64 seed)
+{
+  g_autoptr (GcutNetwork) G = make_generator (c, seed);
+  g_autofree char *file = g_strconcat (name, ".safetensors", NULL);
+  char *path = g_build_filename (dir, file, NULL);
+  g_autoptr (GError) error = NULL;
+  char *data, *sha;
+  gsize len;
+
+  g_assert_true (gcp_model_save (path, G, c, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)data, len);
+  g_free (data);
+  g_free (path);
+  return sha;
+}
+
+static void
+expect_no_base (const GcpBaseRecord *base, const char *beside, GcpError code,
+                const char *part)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GcpModel) m = gcp_model_load_base (base, beside, &small, &error);
+  g_assert_null (m);
+  g_assert_error (error, GCP_ERROR, (int)code);
+  if (!strstr (error->message, part))
+    g_error ("message “%s” lacks “%s”", error->message, part);
+  g_test_message ("no base: %s", error->message);
+}
+
+/* By name in the model folders, then beside the model; the checksum decides. */
+static void
+test_base_lookup (void)
+{
+  g_autofree char *folders = g_build_filename (tmp_dir, "models", NULL);
+  g_autofree char *beside = g_build_filename (tmp_dir, "beside", NULL);
+  GcpGeneratorConfig wide = small;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *sha_folders = NULL, *sha_beside = NULL, *sha_wide = NULL;
+
+  wide.ngf = 8;
+  g_assert_cmpint (g_mkdir_with_parents (folders, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (beside, 0700), ==, 0);
+  g_setenv ("GEGL_CUT_MODEL_PATH", folders, TRUE);
+  sha_folders = save_base (folders, "base", &small, 1);
+  sha_beside = save_base (beside, "base", &small, 2);
+  sha_wide = save_base (beside, "wide", &wide, 3);
+
+  {
+    GcpBaseRecord b = { "base", sha_folders };
+    g_autoptr (GcpModel) m = gcp_model_load_base (&b, beside, &small, &error);
+    g_autofree char *sha = NULL;
+    g_assert_no_error (error);
+    sha = gcp_model_sha256 (m);
+    g_assert_cmpstr (sha, ==, sha_folders);
+  }
+  {
+    /* The same name in the model folders holds other bytes: the file beside. */
+    GcpBaseRecord b = { "base", sha_beside };
+    g_autoptr (GcpModel) m = gcp_model_load_base (&b, beside, &small, &error);
+    g_autofree char *sha = NULL;
+    g_assert_no_error (error);
+    sha = gcp_model_sha256 (m);
+    g_assert_cmpstr (sha, ==, sha_beside);
+  }
+  {
+    GcpBaseRecord b = { "base", (char *)SHA_A };
+    expect_no_base (&b, beside, GCP_ERROR_MISMATCH, "not the recorded base");
+    expect_no_base (&b, NULL, GCP_ERROR_MISMATCH, "not the recorded base");
+  }
+  {
+    GcpBaseRecord b = { "missing", (char *)SHA_A };
+    expect_no_base (&b, beside, GCP_ERROR_NOT_FOUND, "missing");
+  }
+  {
+    GcpBaseRecord b = { "wide", sha_wide };
+    expect_no_base (&b, beside, GCP_ERROR_MISMATCH, "ngf 4 (the model) / 8 (its base)");
+  }
+  g_unsetenv ("GEGL_CUT_MODEL_PATH");
+  gcp_test_remove_tree (folders);
+  gcp_test_remove_tree (beside);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -552,6 +726,9 @@ main (int argc, char **argv)
   g_test_add_func ("/model-file/tensor-count", test_tensor_count);
   g_test_add_func ("/model-file/unknown-name", test_unknown_name);
   g_test_add_func ("/model-file/generator-out-of-memory", test_generator_out_of_memory);
+  g_test_add_func ("/model-file/base-record", test_base_record);
+  g_test_add_func ("/model-file/base-hostile", test_base_hostile);
+  g_test_add_func ("/model-file/base-lookup", test_base_lookup);
   rc = g_test_run ();
   gcp_test_remove_tree (root);
   g_rmdir (tmp_dir);

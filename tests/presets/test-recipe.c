@@ -286,6 +286,16 @@ static const Hostile hostile[] = {
   { "{\"architecture\": {\"heads\": {\"n_patches\": 1}}}", GCP_ERROR_INVALID,
     "architecture.heads.n_patches: must be at least 2 when each crop's patches are the "
     "negatives*" },
+  /* Losses whose weights leave nothing, or something that needs what is gone. */
+  { "{\"losses\": {\"gan\": {\"weight\": 0}, \"nce\": {\"weight\": 0}}}",
+    GCP_ERROR_INVALID,
+    "losses: every loss weight is 0 (gan, nce, src, identity_l1): nothing to train" },
+  { "{\"losses\": {\"gan\": {\"weight\": 0}, \"r1\": {\"weight\": 1}}}",
+    GCP_ERROR_INVALID, "losses.r1.weight: must be 0 when losses.gan.weight is 0*" },
+  { "{\"losses\": {\"nce\": {\"weight\": 0, \"flip_equivariance\": true}}}",
+    GCP_ERROR_INVALID,
+    "losses.nce.flip_equivariance: must be false when losses.nce.weight and*" },
+  { "{\"init\": 5}", GCP_ERROR_INVALID, "init: must be a string, got 5" },
   /* json-glib would wrap these around silently. */
   { "{\"seed\": 99999999999999999999}", GCP_ERROR_INVALID,
     "seed: must be an integer in [0, 9007199254740991], got 1e+20" },
@@ -453,6 +463,68 @@ test_qualities (void)
     }
 }
 
+/* "init" names the base model: kept through JSON, absent when unset. */
+static void
+test_init (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GcpRecipe) r = gcp_recipe_parse ("{\"init\": \"photo-base\"}", -1, &error);
+  g_autoptr (GcpRecipe) none = gcp_recipe_new_default ();
+  g_autoptr (GcpRecipe) copy = NULL, back = NULL;
+  g_autofree char *json = NULL, *plain = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (r->init, ==, "photo-base");
+  copy = gcp_recipe_copy (r);
+  g_assert_cmpstr (copy->init, ==, "photo-base");
+  json = gcp_recipe_to_json (copy);
+  back = gcp_recipe_parse (json, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->init, ==, "photo-base");
+  /* Recipes without it write what they wrote before. */
+  plain = gcp_recipe_to_json (none);
+  g_assert_null (strstr (plain, "init"));
+}
+
+/* A reconstruction recipe (L1 identity alone) and the other weights of 0
+ * that leave a loss to train are valid. */
+static void
+test_zero_weights (void)
+{
+  const char *valid[] = {
+    "{\"losses\": {\"gan\": {\"weight\": 0}, \"nce\": {\"weight\": 0},"
+    " \"identity_l1\": {\"weight\": 1}}}",
+    "{\"losses\": {\"gan\": {\"weight\": 0}}}",
+    "{\"losses\": {\"nce\": {\"weight\": 0}}}",
+    "{\"losses\": {\"nce\": {\"weight\": 0}, \"src\": {\"weight\": 1}}}",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (valid); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GcpRecipe) r = gcp_recipe_parse (valid[i], -1, &error);
+      g_assert_no_error (error);
+    }
+}
+
+static void
+test_generator_differences (void)
+{
+  GcpGeneratorConfig a = { GCP_GENERATOR_RESNET, 16, 5, TRUE, TRUE, 2 }, b = a;
+  g_autofree char *same = NULL, *two = NULL, *kinds = NULL;
+
+  /* n_downsampling does not shape a resnet. */
+  b.n_downsampling = 3;
+  same = gcp_generator_config_differences (&a, "A", &b, "B");
+  g_assert_null (same);
+  b.ngf = 32;
+  b.antialias_up = FALSE;
+  two = gcp_generator_config_differences (&a, "A", &b, "B");
+  g_assert_cmpstr (two, ==, "ngf 16 (A) / 32 (B), antialias_up true (A) / false (B)");
+  b.kind = GCP_GENERATOR_STYLEGAN2_LITE;
+  kinds = gcp_generator_config_differences (&a, "A", &b, "B");
+  g_assert_cmpstr (kinds, ==, "kind \"resnet\" (A) / \"stylegan2-lite\" (B)");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -470,6 +542,9 @@ main (int argc, char **argv)
   g_test_add_func ("/recipe/find", test_find);
   g_test_add_func ("/recipe/generator-json", test_generator_json);
   g_test_add_func ("/recipe/qualities", test_qualities);
+  g_test_add_func ("/recipe/init", test_init);
+  g_test_add_func ("/recipe/zero-weights", test_zero_weights);
+  g_test_add_func ("/recipe/generator-differences", test_generator_differences);
   rc = g_test_run ();
   gcp_test_remove_tree (root);
   return rc;

@@ -15,10 +15,18 @@
  *                  official PyTorch code) where it came from, as JSON: the
  *                  checkpoint's and options file's names and SHA-256, the
  *                  official options
+ *   "base"         only in a fine-tuned model: the base model training started
+ *                  from, {"name": "photo-base", "sha256": "<64 hex digits>"},
+ *                  its name (the file name without ".safetensors") and the
+ *                  SHA-256 of its file's bytes, so that a front door can find
+ *                  it again and interpolate between the two (style strength)
  *
  * The reader checks, before copying any weight: the format string, the
  * architecture (parsed strictly), that "recipe", "training" and "source"
- * (when present) are JSON objects, that the file holds exactly G's tensors under "G." with
+ * (when present) are JSON objects, that "base" (when present) is an object of
+ * exactly those two strings (a name of at most 255 bytes without '/' or
+ * control characters, 64 lowercase hex digits), that the file holds exactly
+ * G's tensors under "G." with
  * the shapes the architecture implies, and that every weight is finite.
  * Nothing a file holds can make it abort or allocate more than the file's
  * tensors imply.
@@ -50,6 +58,28 @@ GcutNetwork *gcp_model_steal_generator (GcpModel *model);
 /* Metadata strings; NULL when absent. */
 const char *gcp_model_recipe_json (const GcpModel *model);
 const char *gcp_model_training_json (const GcpModel *model);
+/* The base a fine-tuned model records (see "base" above). */
+typedef struct
+{
+  char *name;
+  char *sha256; /* lowercase hex */
+} GcpBaseRecord;
+
+/* The model's base; NULL for a model trained from random weights. */
+const GcpBaseRecord *gcp_model_base (const GcpModel *model);
+/* {"name": …, "sha256": …} */
+char *gcp_base_record_to_json (const GcpBaseRecord *base);
+/* The SHA-256 of the bytes of the model's file, lowercase hex (newly allocated). */
+char *gcp_model_sha256 (const GcpModel *model);
+/* Loads the base a model records: the file of its name found as gcp_model_find
+ * finds bare names, then NAME.safetensors in beside (the fine-tuned model's
+ * folder; may be NULL); the first whose bytes have the recorded SHA-256.  Its
+ * generator must be of the architecture arch (GCP_ERROR_MISMATCH naming the
+ * keys that differ).  GCP_ERROR_NOT_FOUND when no file has that name,
+ * GCP_ERROR_MISMATCH when none has that checksum. */
+GcpModel *gcp_model_load_base (const GcpBaseRecord *base, const char *beside,
+                               const GcpGeneratorConfig *arch, GError **error);
+
 /* The file, for the optional parts (D, F, optimizer states). */
 const GcpSafetensors *gcp_model_file (const GcpModel *model);
 /* Whether the file has any tensor under prefix ("D.", "adam.G.", …). */
@@ -73,10 +103,14 @@ typedef struct
   double value;
 } GcpLossValue;
 
+/* The images of one side: one image of width × height (n_images 0 or 1;
+ * none: all 0 and sha256 NULL), or a set of n_images > 1 whose sha256 is the
+ * set's checksum. */
 typedef struct
 {
   int width, height;
   const char *sha256; /* hex, of the image file or its pixels */
+  int n_images;
 } GcpImageRecord;
 
 typedef struct
@@ -90,7 +124,8 @@ typedef struct
 } GcpTrainingRecord;
 
 /* {"steps": …, "seconds": …, "device": …, "losses": {name: value, …},
- *  "content": {"width", "height", "sha256"}, "style": {…}} */
+ *  "content": {"width", "height", "sha256"}, "style": {…}}, where a set of
+ *  several images is {"images": n, "sha256"} */
 char *gcp_training_record_to_json (const GcpTrainingRecord *record);
 
 /* A writer holding the metadata and G's tensors under "G." (borrowed: G must
@@ -101,6 +136,8 @@ GcpSafetensorsWriter *gcp_model_writer_new (GcutNetwork *G,
                                             const GcpGeneratorConfig *architecture,
                                             const char *recipe_json,
                                             const char *training_json);
+/* Records a fine-tuned model's base in the writer's metadata (NULL: none). */
+void gcp_model_writer_set_base (GcpSafetensorsWriter *writer, const GcpBaseRecord *base);
 /* The common case in one call: G (and D, F when not NULL). */
 gboolean gcp_model_save (const char *path, GcutNetwork *G,
                          const GcpGeneratorConfig *architecture, const char *recipe_json,

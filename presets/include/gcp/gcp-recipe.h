@@ -2,7 +2,7 @@
  *
  * A recipe is a JSON object (the shipped ones are in presets/recipes/):
  *
- *   { "description": "…", "seed": 1, "precision": "exact",
+ *   { "description": "…", "seed": 1, "precision": "exact", "init": "photo-base",
  *     "architecture": { "generator": {…}, "discriminator": {…}, "heads": {…} },
  *     "losses": { "gan": {…}, "nce": {…}, "src": {…}, "identity_l1": {…},
  *                 "r1": {…} },
@@ -110,6 +110,7 @@ typedef struct
   char *description;
   gint64 seed;
   GcpPrecision precision;
+  char *init; /* the base model to fine-tune (name or path); NULL or "": none */
 
   GcpGeneratorConfig generator;
   struct
@@ -221,6 +222,13 @@ char *gcp_generator_config_to_json (const GcpGeneratorConfig *config);
  * recipe defaults). */
 gboolean gcp_generator_config_parse (const char *text, GcpGeneratorConfig *config,
                                      GError **error);
+
+/* NULL when a and b make the same network (the keys its kind does not use are
+ * not compared), else the keys that differ with both values, labelled, e.g.
+ * "ngf 16 (the recipe) / 32 (the base), n_blocks 5 (the recipe) / 9 (the
+ * base)"; newly allocated. */
+char *gcp_generator_config_differences (const GcpGeneratorConfig *a, const char *a_label,
+                                        const GcpGeneratorConfig *b, const char *b_label);
 
 /* Where a bare recipe name is looked for, in order: each folder of
  * $GEGL_CUT_RECIPE_PATH (colon-separated; the tests point it at the source

@@ -95,6 +95,9 @@ const GcpTensorView *gcp_safetensors_lookup (const GcpSafetensors *st, const cha
 const float *gcp_safetensors_get_f32 (const GcpSafetensors *st, const char *name,
                                       int n_dims, const gint64 *shape, GError **error);
 
+/* The SHA-256 of the bytes of the whole file, lowercase hex (newly allocated). */
+char *gcp_safetensors_sha256 (const GcpSafetensors *st);
+
 /* A "__metadata__" value, NULL when absent. */
 const char *gcp_safetensors_metadata (const GcpSafetensors *st, const char *key);
 
