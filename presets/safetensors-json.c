@@ -4,6 +4,9 @@
  * hex numbers and anything after the root value, and it recurses once per
  * nesting level, so a header of "[[[[…" could exhaust the stack.  This pass
  * walks the text once, without recursion, and rejects all of that first.
+ * It also rejects integers outside the 64-bit range, which json-glib misreads
+ * as other, plausible counts (1.6 wraps them, 2^64 to −1; 1.10 saturates them
+ * at 2^63 − 1): only the text tells them apart.
  */
 #include <string.h>
 
@@ -125,9 +128,32 @@ scan_digits (Scanner *s)
   return s->p > start;
 }
 
+/* The integer from start to s->p fits in a gint64 (its digits have no
+ * leading zeros). */
+static gboolean
+check_int_range (Scanner *s, const char *start)
+{
+  const gboolean negative = *start == '-';
+  const char *digits = start + negative;
+  const char *limit = negative ? "9223372036854775808" : "9223372036854775807";
+  const gsize n = s->p - digits, n_limit = strlen (limit);
+  const int shown = MIN ((int)(s->p - start), 24);
+
+  if (n < n_limit || (n == n_limit && memcmp (digits, limit, n) <= 0))
+    return TRUE;
+  g_set_error (s->error, GCP_ERROR, GCP_ERROR_CORRUPT,
+               "header: the integer %.*s%s at byte %" G_GSIZE_FORMAT
+               " is outside the 64-bit range",
+               shown, start, shown < s->p - start ? "…" : "", (gsize)(start - s->text));
+  return FALSE;
+}
+
 static gboolean
 scan_number (Scanner *s)
 {
+  const char *start = s->p;
+  gboolean integer = TRUE;
+
   if (*s->p == '-')
     s->p++;
   /* No leading zeros: "0" stands alone, "01" is two tokens and fails later. */
@@ -137,19 +163,21 @@ scan_number (Scanner *s)
     return fail (s, "malformed number");
   if (s->p < s->end && *s->p == '.')
     {
+      integer = FALSE;
       s->p++;
       if (!scan_digits (s))
         return fail (s, "malformed number");
     }
   if (s->p < s->end && (*s->p == 'e' || *s->p == 'E'))
     {
+      integer = FALSE;
       s->p++;
       if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
         s->p++;
       if (!scan_digits (s))
         return fail (s, "malformed number");
     }
-  return TRUE;
+  return !integer || check_int_range (s, start);
 }
 
 static gboolean
