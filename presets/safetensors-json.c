@@ -4,9 +4,9 @@
  * hex numbers and anything after the root value, and it recurses once per
  * nesting level, so a header of "[[[[…" could exhaust the stack.  This pass
  * walks the text once, without recursion, and rejects all of that first.
- * It also rejects integers outside the 64-bit range, which json-glib misreads
- * as other, plausible counts (1.6 wraps them, 2^64 to −1; 1.10 saturates them
- * at 2^63 − 1): only the text tells them apart.
+ * For safetensors headers it also rejects integers outside the 64-bit range,
+ * which json-glib misreads as other, plausible counts (1.6 wraps them, 2^64
+ * to −1; 1.10 saturates them at 2^63 − 1): only the text tells them apart.
  */
 #include <string.h>
 
@@ -20,6 +20,7 @@ typedef struct
   const char *text;
   const char *p;
   const char *end;
+  gboolean int64; /* integers must fit in a gint64 */
   GError **error;
 } Scanner;
 
@@ -177,7 +178,7 @@ scan_number (Scanner *s)
       if (!scan_digits (s))
         return fail (s, "malformed number");
     }
-  return !integer || check_int_range (s, start);
+  return !integer || !s->int64 || check_int_range (s, start);
 }
 
 static gboolean
@@ -198,10 +199,10 @@ scan_literal (Scanner *s)
   return fail (s, "unexpected character");
 }
 
-gboolean
-gcp_json_check_strict (const char *text, gsize len, GError **error)
+static gboolean
+check_strict (const char *text, gsize len, gboolean int64, GError **error)
 {
-  Scanner s = { text, text, text + len, error };
+  Scanner s = { text, text, text + len, int64, error };
   char open[MAX_DEPTH]; /* '{' or '[' for each container we are in */
   int depth = 0;
   enum
@@ -287,4 +288,16 @@ gcp_json_check_strict (const char *text, gsize len, GError **error)
           state = AFTER;
         }
     }
+}
+
+gboolean
+gcp_json_check_strict (const char *text, gsize len, GError **error)
+{
+  return check_strict (text, len, FALSE, error);
+}
+
+gboolean
+gcp_json_check_strict_int64 (const char *text, gsize len, GError **error)
+{
+  return check_strict (text, len, TRUE, error);
 }

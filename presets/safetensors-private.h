@@ -11,6 +11,9 @@
  * and that no string holds \u0000.  Run before json-glib, which is lenient
  * about all of these and recurses without limit. */
 gboolean gcp_json_check_strict (const char *text, gsize len, GError **error);
+/* The same, and every integer fits in a gint64: for safetensors headers,
+ * whose numbers are all counts, which json-glib misreads past that range. */
+gboolean gcp_json_check_strict_int64 (const char *text, gsize len, GError **error);
 
 /* "[2, 3]", for messages; free with g_free(). */
 char *gcp_format_shape (int n_dims, const gint64 *shape);

@@ -149,7 +149,7 @@ report_duplicate (const Duplicates *dups, JsonObject *root, GError **error)
 }
 
 /* Integers outside gint64, which json-glib misreads, were rejected by
- * gcp_json_check_strict. */
+ * gcp_json_check_strict_int64. */
 static gboolean
 get_count (JsonNode *node, guint64 *value)
 {
@@ -416,7 +416,7 @@ parse_json (const char *header, gsize header_len, GError **error)
       fail (error, GCP_ERROR_CORRUPT, "header does not start with “{”");
       return NULL;
     }
-  if (!gcp_json_check_strict (header, header_len, error))
+  if (!gcp_json_check_strict_int64 (header, header_len, error))
     return NULL;
 
   dups.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
