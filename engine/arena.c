@@ -4,6 +4,13 @@
 
 #define ALIGN 64
 
+/* g_sort_array (GLib 2.82) deprecates g_qsort_with_data, the only one in
+ * Debian 12's GLib (2.74); both sort stably. */
+#if !GLIB_CHECK_VERSION(2, 82, 0)
+#define g_sort_array(array, n, size, compare, data)                                      \
+  g_qsort_with_data (array, n, size, compare, data)
+#endif
+
 static int
 by_size_desc (gconstpointer a, gconstpointer b, gpointer user_data)
 {
@@ -24,7 +31,7 @@ gcut_arena_place (GcutArenaItem *items, int n_items)
 
   for (int i = 0; i < n_items; i++)
     order[i] = i;
-  g_qsort_with_data (order, n_items, sizeof (int), by_size_desc, items);
+  g_sort_array (order, n_items, sizeof (int), by_size_desc, items);
 
   for (int k = 0; k < n_items; k++)
     {

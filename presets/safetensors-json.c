@@ -4,6 +4,9 @@
  * hex numbers and anything after the root value, and it recurses once per
  * nesting level, so a header of "[[[[…" could exhaust the stack.  This pass
  * walks the text once, without recursion, and rejects all of that first.
+ * For safetensors headers it also rejects integers outside the 64-bit range,
+ * which json-glib misreads as other, plausible counts (1.6 wraps them, 2^64
+ * to −1; 1.10 saturates them at 2^63 − 1): only the text tells them apart.
  */
 #include <string.h>
 
@@ -17,6 +20,7 @@ typedef struct
   const char *text;
   const char *p;
   const char *end;
+  gboolean int64; /* integers must fit in a gint64 */
   GError **error;
 } Scanner;
 
@@ -125,9 +129,32 @@ scan_digits (Scanner *s)
   return s->p > start;
 }
 
+/* The integer from start to s->p fits in a gint64 (its digits have no
+ * leading zeros). */
+static gboolean
+check_int_range (Scanner *s, const char *start)
+{
+  const gboolean negative = *start == '-';
+  const char *digits = start + negative;
+  const char *limit = negative ? "9223372036854775808" : "9223372036854775807";
+  const gsize n = s->p - digits, n_limit = strlen (limit);
+  const int shown = MIN ((int)(s->p - start), 24);
+
+  if (n < n_limit || (n == n_limit && memcmp (digits, limit, n) <= 0))
+    return TRUE;
+  g_set_error (s->error, GCP_ERROR, GCP_ERROR_CORRUPT,
+               "header: the integer %.*s%s at byte %" G_GSIZE_FORMAT
+               " is outside the 64-bit range",
+               shown, start, shown < s->p - start ? "…" : "", (gsize)(start - s->text));
+  return FALSE;
+}
+
 static gboolean
 scan_number (Scanner *s)
 {
+  const char *start = s->p;
+  gboolean integer = TRUE;
+
   if (*s->p == '-')
     s->p++;
   /* No leading zeros: "0" stands alone, "01" is two tokens and fails later. */
@@ -137,19 +164,21 @@ scan_number (Scanner *s)
     return fail (s, "malformed number");
   if (s->p < s->end && *s->p == '.')
     {
+      integer = FALSE;
       s->p++;
       if (!scan_digits (s))
         return fail (s, "malformed number");
     }
   if (s->p < s->end && (*s->p == 'e' || *s->p == 'E'))
     {
+      integer = FALSE;
       s->p++;
       if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
         s->p++;
       if (!scan_digits (s))
         return fail (s, "malformed number");
     }
-  return TRUE;
+  return !integer || !s->int64 || check_int_range (s, start);
 }
 
 static gboolean
@@ -170,17 +199,11 @@ scan_literal (Scanner *s)
   return fail (s, "unexpected character");
 }
 
-gboolean
-gcp_json_check_strict (const char *text, gsize len, GError **error)
+static gboolean
+check_strict (const char *text, gsize len, gboolean int64, GcpJsonKeyFunc root_key,
+              gpointer data, GError **error)
 {
-  return gcp_json_check_strict_keys (text, len, NULL, NULL, error);
-}
-
-gboolean
-gcp_json_check_strict_keys (const char *text, gsize len, GcpJsonKeyFunc root_key,
-                            gpointer data, GError **error)
-{
-  Scanner s = { text, text, text + len, error };
+  Scanner s = { text, text, text + len, int64, error };
   char open[MAX_DEPTH]; /* '{' or '[' for each container we are in */
   int depth = 0;
   enum
@@ -270,4 +293,17 @@ gcp_json_check_strict_keys (const char *text, gsize len, GcpJsonKeyFunc root_key
           state = AFTER;
         }
     }
+}
+
+gboolean
+gcp_json_check_strict (const char *text, gsize len, GError **error)
+{
+  return check_strict (text, len, FALSE, NULL, NULL, error);
+}
+
+gboolean
+gcp_json_check_strict_keys (const char *text, gsize len, GcpJsonKeyFunc root_key,
+                            gpointer data, GError **error)
+{
+  return check_strict (text, len, TRUE, root_key, data, error);
 }

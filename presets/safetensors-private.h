@@ -12,9 +12,11 @@
  * and that no string holds \u0000.  Run before json-glib, which is lenient
  * about all of these and recurses without limit. */
 gboolean gcp_json_check_strict (const char *text, gsize len, GError **error);
-/* The same, calling root_key with each member name of the outermost object as
- * it is met (the raw text between the quotes, escapes as written); an error
- * it sets stops the check. */
+/* The same for safetensors headers, whose numbers are all counts: every
+ * integer must fit in a gint64 (json-glib misreads those past that range), and
+ * root_key is called with each member name of the outermost object as it is
+ * met (the raw text between the quotes, escapes as written); an error it sets
+ * stops the check. */
 typedef gboolean (*GcpJsonKeyFunc) (const char *key, gsize len, gpointer data,
                                     GError **error);
 gboolean gcp_json_check_strict_keys (const char *text, gsize len, GcpJsonKeyFunc root_key,

@@ -150,7 +150,8 @@ report_duplicate (const Duplicates *dups, JsonObject *root, GError **error)
                dups->name);
 }
 
-/* JSON integers past gint64 come out of json-glib negative. */
+/* Integers outside gint64, which json-glib misreads, were rejected by
+ * gcp_json_check_strict_keys. */
 static gboolean
 get_count (JsonNode *node, guint64 *value)
 {

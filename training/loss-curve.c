@@ -4,6 +4,7 @@
 
 #include <gegl.h>
 
+#include "gct-gegl-compat.h"
 #include "gct-loss-curve.h"
 
 #define W 900
@@ -213,8 +214,8 @@ label (Labels *labels, const char *text, int x, int y, gboolean right_align)
                               (double)(x - width), "y", (double)y, NULL);
   over = gegl_node_new_child (labels->graph, "operation", "gegl:over", NULL);
   gegl_node_link (t, move);
-  gegl_node_connect_to (labels->top, "output", over, "input");
-  gegl_node_connect_to (move, "output", over, "aux");
+  gegl_node_link (labels->top, over);
+  gct_node_connect (over, "aux", move, "output");
   labels->top = over;
 }
 

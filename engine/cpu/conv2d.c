@@ -12,10 +12,10 @@
  * passes the gradient tensors stand in for the tensors of their shape. */
 typedef struct
 {
-  gboolean transposed;
   const GcutTensor *x, *w, *y;
-  dnnl_memory_desc_t x_md, y_md, w_md, w_any;
-  dnnl_dims_t strides, pad_l, pad_r;
+  GcutDnnlLayout w_plain; /* the weights as stored; d.w lets oneDNN choose */
+  GcutDnnlLayout bias;
+  GcutDnnlConv d;
 } Conv;
 
 /* oneDNN describes PyTorch's weights as (groups, out, in, kh, kw): OIHW for a
@@ -25,28 +25,19 @@ describe_weights (Conv *c, int groups)
 {
   const gint64 ic = c->x->shape.dims[1], oc = c->y->shape.dims[1];
   const gint64 kh = c->w->shape.dims[2], kw = c->w->shape.dims[3];
-  dnnl_format_tag_t tag;
+  GcutDnnlLayout *l = &c->w_plain;
 
   if (groups > 1)
-    {
-      dnnl_dims_t dims = { groups, oc / groups, ic / groups, kh, kw };
-      tag = c->transposed ? dnnl_giohw : dnnl_goihw;
-      dnnl_memory_desc_init_by_tag (&c->w_md, 5, dims, dnnl_f32, tag);
-      dnnl_memory_desc_init_by_tag (&c->w_any, 5, dims, dnnl_f32, dnnl_format_tag_any);
-    }
+    *l = (GcutDnnlLayout){ 5,
+                           { groups, oc / groups, ic / groups, kh, kw },
+                           dnnl_f32,
+                           c->d.transposed ? dnnl_giohw : dnnl_goihw };
   else
-    {
-      dnnl_dims_t dims = { oc, ic, kh, kw };
-      tag = c->transposed ? dnnl_iohw : dnnl_oihw;
-      dnnl_memory_desc_init_by_tag (&c->w_md, 4, dims, dnnl_f32, tag);
-      dnnl_memory_desc_init_by_tag (&c->w_any, 4, dims, dnnl_f32, dnnl_format_tag_any);
-    }
-}
-
-static void
-any_layout (dnnl_memory_desc_t *md)
-{
-  dnnl_memory_desc_init_by_tag (md, md->ndims, md->dims, dnnl_f32, dnnl_format_tag_any);
+    *l = (GcutDnnlLayout){
+      4, { oc, ic, kh, kw }, dnnl_f32, c->d.transposed ? dnnl_iohw : dnnl_oihw
+    };
+  c->d.w = *l;
+  c->d.w.tag = dnnl_format_tag_any;
 }
 
 static gboolean
@@ -55,7 +46,7 @@ describe (GcutCpuKernel *k, gboolean transposed, GcutConvPass pass, Conv *c,
 {
   const GcutOpParams *p = &k->node->p;
 
-  c->transposed = transposed;
+  c->d.transposed = transposed;
   c->x = pass == GCUT_CONV_BACKWARD_DATA ? &k->out : &k->in[0];
   c->w = pass == GCUT_CONV_BACKWARD_WEIGHTS ? &k->out : &k->in[1];
   c->y = pass == GCUT_CONV_FORWARD ? &k->out
@@ -67,8 +58,10 @@ describe (GcutCpuKernel *k, gboolean transposed, GcutConvPass pass, Conv *c,
       return FALSE;
     }
   describe_weights (c, p->groups);
-  gcut_cpu_md (c->x, &c->x_md);
-  gcut_cpu_md (c->y, &c->y_md);
+  gcut_cpu_layout (c->x, &c->d.x);
+  gcut_cpu_layout (c->y, &c->d.y);
+  if (pass == GCUT_CONV_FORWARD && k->n_in > 2)
+    gcut_cpu_layout (&k->in[2], &c->bias);
   for (int i = 0; i < 2; i++)
     {
       /* The far-side padding that makes the sizes agree; it is negative when
@@ -76,46 +69,11 @@ describe (GcutCpuKernel *k, gboolean transposed, GcutConvPass pass, Conv *c,
       gint64 x = c->x->shape.dims[2 + i], y = c->y->shape.dims[2 + i];
       gint64 kernel = c->w->shape.dims[2 + i];
       gint64 small = transposed ? x : y, large = transposed ? y : x;
-      c->strides[i] = p->stride;
-      c->pad_l[i] = p->padding;
-      c->pad_r[i] = (small - 1) * p->stride + kernel - large - p->padding;
+      c->d.strides[i] = p->stride;
+      c->d.pad_l[i] = p->padding;
+      c->d.pad_r[i] = (small - 1) * p->stride + kernel - large - p->padding;
     }
   return TRUE;
-}
-
-static dnnl_status_t
-init_desc (const Conv *c, GcutConvPass pass, const dnnl_memory_desc_t *bias,
-           dnnl_alg_kind_t alg, dnnl_convolution_desc_t *d)
-{
-  if (c->transposed)
-    switch (pass)
-      {
-      case GCUT_CONV_FORWARD:
-        return dnnl_deconvolution_forward_desc_init (
-            d, dnnl_forward_training, dnnl_deconvolution_direct, &c->x_md, &c->w_any,
-            bias, &c->y_md, c->strides, c->pad_l, c->pad_r);
-      case GCUT_CONV_BACKWARD_DATA:
-        return dnnl_deconvolution_backward_data_desc_init (
-            d, dnnl_deconvolution_direct, &c->x_md, &c->w_any, &c->y_md, c->strides,
-            c->pad_l, c->pad_r);
-      default:
-        return dnnl_deconvolution_backward_weights_desc_init (
-            d, dnnl_deconvolution_direct, &c->x_md, &c->w_any, NULL, &c->y_md, c->strides,
-            c->pad_l, c->pad_r);
-      }
-  switch (pass)
-    {
-    case GCUT_CONV_FORWARD:
-      return dnnl_convolution_forward_desc_init (d, dnnl_forward_training, alg, &c->x_md,
-                                                 &c->w_any, bias, &c->y_md, c->strides,
-                                                 c->pad_l, c->pad_r);
-    case GCUT_CONV_BACKWARD_DATA:
-      return dnnl_convolution_backward_data_desc_init (
-          d, alg, &c->x_md, &c->w_any, &c->y_md, c->strides, c->pad_l, c->pad_r);
-    default:
-      return dnnl_convolution_backward_weights_desc_init (
-          d, alg, &c->x_md, &c->w_any, NULL, &c->y_md, c->strides, c->pad_l, c->pad_r);
-    }
 }
 
 /* Without avx512_bf16 (or AMX) oneDNN emulates bf16, slower than f32. */
@@ -126,50 +84,54 @@ bf16_native (void)
   return (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
 }
 
-/* The pass's descriptor with its inputs in bf16: x and w forward, y (the
- * output gradient) and w backward to data, x and y backward to weights. */
-static Conv
-bf16_conv (const Conv *c, GcutConvPass pass)
+/* The pass with its inputs in bf16: x and w forward, y (the output gradient)
+ * and w backward to data, x and y backward to weights. */
+static GcutDnnlConv
+bf16_conv (const GcutDnnlConv *d)
 {
-  Conv b = *c;
-  b.x_md.data_type = pass == GCUT_CONV_BACKWARD_DATA ? dnnl_f32 : dnnl_bf16;
-  b.y_md.data_type = pass == GCUT_CONV_FORWARD ? dnnl_f32 : dnnl_bf16;
-  b.w_any.data_type = pass == GCUT_CONV_BACKWARD_WEIGHTS ? dnnl_f32 : dnnl_bf16;
+  GcutDnnlConv b = *d;
+  b.x.type = d->pass == GCUT_CONV_BACKWARD_DATA ? dnnl_f32 : dnnl_bf16;
+  b.y.type = d->pass == GCUT_CONV_FORWARD ? dnnl_f32 : dnnl_bf16;
+  b.w.type = d->pass == GCUT_CONV_BACKWARD_WEIGHTS ? dnnl_f32 : dnnl_bf16;
+  b.alg = dnnl_convolution_direct;
   return b;
 }
 
 static gboolean
-make_pd (GcutCpuKernel *k, const Conv *c, GcutConvPass pass,
-         const dnnl_memory_desc_t *bias, GcutAct act, const_dnnl_primitive_desc_t hint,
-         dnnl_primitive_desc_t *pd, GError **error)
+make_pd (GcutCpuKernel *k, const Conv *c, GcutConvPass pass, gboolean with_bias,
+         GcutAct act, const_dnnl_primitive_desc_t hint, dnnl_primitive_desc_t *pd,
+         GError **error)
 {
   const gboolean fast = k->node->precision != GCUT_PRECISION_EXACT;
   const gboolean bf16 = k->node->precision == GCUT_PRECISION_BF16;
-  dnnl_convolution_desc_t d;
+  g_auto (dnnl_primitive_attr_t) attr = NULL;
+  GcutDnnlConv d = c->d;
 
-  /* Winograd where the plan allows it and oneDNN has it (3×3, stride 1): it
-   * outruns bf16 direct there.  Else bf16 where the CPU has it natively, unless
-   * oneDNN only has its reference code for it.  Else oneDNN's choice among the
-   * exact algorithms, which may itself be Winograd for the weight gradient,
-   * where its error stays at rounding level. */
-  if (!c->transposed && fast
-      && init_desc (c, pass, bias, dnnl_convolution_winograd, &d) == dnnl_success
-      && gcut_dnnl_pd (&d, act, k->node->p.slope, hint, pd, NULL))
+  d.pass = pass;
+  d.bias = with_bias ? &c->bias : NULL;
+  if (!gcut_dnnl_attr_new (act, k->node->p.slope, &attr, error))
+    return FALSE;
+  /* Winograd where the plan allows it and oneDNN has it (3×3, stride 1; not
+   * on x64 since oneDNN 3): it outruns bf16 direct there.  Else bf16 where the
+   * CPU has it natively, unless oneDNN only has its reference code for it.
+   * Else oneDNN's choice among the exact algorithms, which may itself be
+   * Winograd for the weight gradient, where its error stays at rounding level. */
+  d.alg = dnnl_convolution_winograd;
+  if (!d.transposed && fast && gcut_dnnl_conv_pd (pd, &d, attr, hint) == dnnl_success)
     return TRUE;
   if (bf16 && bf16_native ())
     {
-      Conv b = bf16_conv (c, pass);
-      if (init_desc (&b, pass, bias, dnnl_convolution_direct, &d) == dnnl_success
-          && gcut_dnnl_pd (&d, act, k->node->p.slope, hint, pd, NULL))
+      GcutDnnlConv b = bf16_conv (&d);
+      if (gcut_dnnl_conv_pd (pd, &b, attr, hint) == dnnl_success)
         {
           if (!gcut_dnnl_is_reference (*pd))
             return TRUE;
           g_clear_pointer (pd, dnnl_primitive_desc_destroy);
         }
     }
-  return gcut_dnnl_check (init_desc (c, pass, bias, dnnl_convolution_auto, &d),
-                          "describing the convolution", error)
-         && gcut_dnnl_pd (&d, act, k->node->p.slope, hint, pd, error);
+  d.alg = dnnl_convolution_auto;
+  return gcut_dnnl_check (gcut_dnnl_conv_pd (pd, &d, attr, hint),
+                          "creating the convolution", error);
 }
 
 /* The primitive descriptor of the pass; backward ones are chosen against a
@@ -179,23 +141,19 @@ make_pass_pd (GcutCpuKernel *k, const Conv *c, GcutConvPass pass,
               dnnl_primitive_desc_t *pd, GError **error)
 {
   GcutDnnlSeq *s = gcut_dnnl_seq (k);
-  dnnl_memory_desc_t b_md;
 
   if (pass == GCUT_CONV_FORWARD)
-    {
-      if (k->n_in > 2)
-        gcut_cpu_md (&k->in[2], &b_md);
-      return make_pd (k, c, pass, k->n_in > 2 ? &b_md : NULL, k->node->p.act, NULL, pd,
-                      error);
-    }
-  return make_pd (k, c, GCUT_CONV_FORWARD, NULL, GCUT_ACT_NONE, NULL, &s->hint, error)
-         && make_pd (k, c, pass, NULL, GCUT_ACT_NONE, s->hint, pd, error);
+    return make_pd (k, c, pass, k->n_in > 2, k->node->p.act, NULL, pd, error);
+  return make_pd (k, c, GCUT_CONV_FORWARD, FALSE, GCUT_ACT_NONE, NULL, &s->hint, error)
+         && make_pd (k, c, pass, FALSE, GCUT_ACT_NONE, s->hint, pd, error);
 }
 
 static GcutDnnlArg
 weights_arg (int arg, const Conv *c, gboolean output)
 {
-  return (GcutDnnlArg){ .arg = arg, .md = c->w_md, .data = c->w->data, .output = output };
+  return (GcutDnnlArg){
+    .arg = arg, .layout = c->w_plain, .data = c->w->data, .output = output
+  };
 }
 
 /* Weights are read, and their gradient written, through the primitive's own
@@ -234,7 +192,7 @@ gcut_cpu_conv_prepare (GcutCpuKernel *k, gboolean transposed, GcutConvPass pass,
 {
   g_auto (dnnl_primitive_desc_t) pd = NULL;
   GcutDnnlSeq *s = gcut_dnnl_seq (k);
-  Conv c;
+  Conv c = { 0 };
 
   if (!describe (k, transposed, pass, &c, error)
       || !make_pass_pd (k, &c, pass, &pd, error))
@@ -246,8 +204,8 @@ gcut_cpu_conv_prepare (GcutCpuKernel *k, gboolean transposed, GcutConvPass pass,
        * through reorders. */
       dnnl_primitive_desc_destroy (g_steal_pointer (&pd));
       g_clear_pointer (&s->hint, dnnl_primitive_desc_destroy);
-      any_layout (&c.x_md);
-      any_layout (&c.y_md);
+      c.d.x.tag = dnnl_format_tag_any;
+      c.d.y.tag = dnnl_format_tag_any;
       if (!make_pass_pd (k, &c, pass, &pd, error))
         return FALSE;
     }

@@ -111,28 +111,21 @@ gcut_dnnl_check (dnnl_status_t status, const char *what, GError **error)
 }
 
 void
-gcut_cpu_md (const GcutTensor *t, dnnl_memory_desc_t *md)
+gcut_cpu_layout (const GcutTensor *t, GcutDnnlLayout *layout)
 {
-  dnnl_dims_t dims;
-  dnnl_format_tag_t tag;
-  for (int i = 0; i < t->shape.n_dims; i++)
-    dims[i] = t->shape.dims[i];
-  switch (t->shape.n_dims)
-    {
-    case 1:
-      tag = dnnl_a;
-      break;
-    case 2:
-      tag = dnnl_ab;
-      break;
-    case 3:
-      tag = dnnl_abc;
-      break;
-    default:
-      tag = t->block == 16 ? dnnl_nChw16c : t->block == 8 ? dnnl_nChw8c : dnnl_nchw;
-    }
-  dnnl_memory_desc_init_by_tag (md, t->shape.n_dims, dims,
-                                t->dtype == GCUT_DTYPE_I32 ? dnnl_s32 : dnnl_f32, tag);
+  static const dnnl_format_tag_t plain[] = { dnnl_a, dnnl_ab, dnnl_abc };
+  const int n = t->shape.n_dims;
+
+  *layout = (GcutDnnlLayout){
+    .ndims = n,
+    .type = t->dtype == GCUT_DTYPE_I32 ? dnnl_s32 : dnnl_f32,
+    .tag = n >= 1 && n <= 3 ? plain[n - 1]
+           : t->block == 16 ? dnnl_nChw16c
+           : t->block == 8  ? dnnl_nChw8c
+                            : dnnl_nchw,
+  };
+  for (int i = 0; i < n; i++)
+    layout->dims[i] = t->shape.dims[i];
 }
 
 static int

@@ -1,9 +1,9 @@
 /* CPU backend internals: one kernel implementation per op, oneDNN handles. */
 #pragma once
 
-#include <oneapi/dnnl/dnnl.h>
 #include <string.h>
 #include "../backend-private.h"
+#include "dnnl-compat.h"
 
 typedef struct
 {
@@ -26,8 +26,8 @@ dnnl_engine_t gcut_cpu_engine (void);
 dnnl_stream_t gcut_cpu_stream (void);
 /* FALSE with a GError naming what failed when status is not dnnl_success. */
 gboolean gcut_dnnl_check (dnnl_status_t status, const char *what, GError **error);
-/* A memory descriptor for t in its layout (nchw, nChw8c, nChw16c, or plain). */
-void gcut_cpu_md (const GcutTensor *t, dnnl_memory_desc_t *md);
+/* t's layout for oneDNN (nchw, nChw8c, nChw16c, or plain). */
+void gcut_cpu_layout (const GcutTensor *t, GcutDnnlLayout *layout);
 
 /* Images: the element stride between neighbouring pixels of one channel is
  * block; channel c's plane of image n starts at gcut_cpu_plane(). */

@@ -10,6 +10,7 @@
 #define GCUT_DNNL_MAX_MEMS 16
 
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC (dnnl_primitive_desc_t, dnnl_primitive_desc_destroy, NULL)
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC (dnnl_primitive_attr_t, dnnl_primitive_attr_destroy, NULL)
 
 typedef struct
 {
@@ -42,16 +43,15 @@ typedef struct
 
 /* The kernel's state, created empty on first use. */
 GcutDnnlSeq *gcut_dnnl_seq (GcutCpuKernel *k);
-/* A primitive descriptor with a user-managed scratchpad and `act` (not NONE
- * for backward passes) as an eltwise post-op. */
-gboolean gcut_dnnl_pd (const_dnnl_op_desc_t desc, GcutAct act, float slope,
-                       const_dnnl_primitive_desc_t hint, dnnl_primitive_desc_t *pd,
-                       GError **error);
+/* Attributes for a kernel's primitives: a user-managed scratchpad, and `act`
+ * (not NONE for backward passes) as an eltwise post-op. */
+gboolean gcut_dnnl_attr_new (GcutAct act, float slope, dnnl_primitive_attr_t *attr,
+                             GError **error);
 /* A buffer of the kernel in its own layout, for one argument of a primitive. */
 typedef struct
 {
   int arg; /* DNNL_ARG_… */
-  dnnl_memory_desc_t md;
+  GcutDnnlLayout layout;
   void *data;
   gboolean output;
 } GcutDnnlArg;
@@ -67,13 +67,6 @@ gboolean gcut_dnnl_is_reference (const_dnnl_primitive_desc_t pd);
 
 void gcut_dnnl_run (GcutCpuKernel *k, void *scratch);
 void gcut_dnnl_release (GcutCpuKernel *k);
-
-typedef enum
-{
-  GCUT_CONV_FORWARD,
-  GCUT_CONV_BACKWARD_DATA,
-  GCUT_CONV_BACKWARD_WEIGHTS
-} GcutConvPass;
 
 /* A convolution kernel, or with `transposed` a deconvolution one (cpu/conv2d.c). */
 gboolean gcut_cpu_conv_prepare (GcutCpuKernel *k, gboolean transposed, GcutConvPass pass,

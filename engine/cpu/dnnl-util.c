@@ -9,8 +9,8 @@ gcut_dnnl_seq (GcutCpuKernel *k)
   return k->state;
 }
 
-static gboolean
-make_attr (GcutAct act, float slope, dnnl_primitive_attr_t *attr, GError **error)
+gboolean
+gcut_dnnl_attr_new (GcutAct act, float slope, dnnl_primitive_attr_t *attr, GError **error)
 {
   dnnl_post_ops_t post_ops;
   dnnl_alg_kind_t alg = act == GCUT_ACT_TANH ? dnnl_eltwise_tanh : dnnl_eltwise_relu;
@@ -18,35 +18,26 @@ make_attr (GcutAct act, float slope, dnnl_primitive_attr_t *attr, GError **error
   float alpha = act == GCUT_ACT_LEAKY_RELU ? slope : 0.f;
   gboolean ok;
 
+  *attr = NULL;
   if (!gcut_dnnl_check (dnnl_primitive_attr_create (attr), "creating attributes", error))
     return FALSE;
-  if (!gcut_dnnl_check (
-          dnnl_primitive_attr_set_scratchpad_mode (*attr, dnnl_scratchpad_mode_user),
-          "asking for a user scratchpad", error))
-    return FALSE;
-  if (act == GCUT_ACT_NONE)
-    return TRUE;
-  if (!gcut_dnnl_check (dnnl_post_ops_create (&post_ops), "creating post-ops", error))
-    return FALSE;
-  ok = gcut_dnnl_check (dnnl_post_ops_append_eltwise (post_ops, 1.f, alg, alpha, 0.f),
-                        "adding the activation post-op", error)
-       && gcut_dnnl_check (dnnl_primitive_attr_set_post_ops (*attr, post_ops),
-                           "setting post-ops", error);
-  dnnl_post_ops_destroy (post_ops);
-  return ok;
-}
-
-gboolean
-gcut_dnnl_pd (const_dnnl_op_desc_t desc, GcutAct act, float slope,
-              const_dnnl_primitive_desc_t hint, dnnl_primitive_desc_t *pd, GError **error)
-{
-  dnnl_primitive_attr_t attr = NULL;
-  gboolean ok = make_attr (act, slope, &attr, error)
-                && gcut_dnnl_check (
-                    dnnl_primitive_desc_create (pd, desc, attr, gcut_cpu_engine (), hint),
-                    "creating a primitive descriptor", error);
-  if (attr)
-    dnnl_primitive_attr_destroy (attr);
+  ok = gcut_dnnl_check (
+      dnnl_primitive_attr_set_scratchpad_mode (*attr, dnnl_scratchpad_mode_user),
+      "asking for a user scratchpad", error);
+  if (ok && act != GCUT_ACT_NONE)
+    {
+      ok = gcut_dnnl_check (dnnl_post_ops_create (&post_ops), "creating post-ops", error);
+      if (ok)
+        {
+          ok = gcut_dnnl_check (gcut_dnnl_post_ops_append_eltwise (post_ops, alg, alpha),
+                                "adding the activation post-op", error)
+               && gcut_dnnl_check (dnnl_primitive_attr_set_post_ops (*attr, post_ops),
+                                   "setting post-ops", error);
+          dnnl_post_ops_destroy (post_ops);
+        }
+    }
+  if (!ok)
+    g_clear_pointer (attr, dnnl_primitive_attr_destroy);
   return ok;
 }
 
@@ -65,7 +56,7 @@ keep_mem (GcutDnnlSeq *s, dnnl_memory_t mem, GError **error)
 }
 
 static dnnl_memory_t
-new_mem (GcutCpuKernel *k, const dnnl_memory_desc_t *md, void *data, GError **error)
+new_mem (GcutCpuKernel *k, const GcutDnnlMd *md, void *data, GError **error)
 {
   dnnl_memory_t mem;
   if (!gcut_dnnl_check (dnnl_memory_create (&mem, md, gcut_cpu_engine (), data),
@@ -82,19 +73,10 @@ update_scratch (GcutCpuKernel *k)
   k->scratch_bytes = s->copies_bytes + s->scratchpad_bytes;
 }
 
-static gboolean
-is_padded (const dnnl_memory_desc_t *md)
-{
-  for (int i = 0; i < md->ndims; i++)
-    if (md->padded_dims[i] != md->dims[i])
-      return TRUE;
-  return FALSE;
-}
-
 /* A copy in md's layout, placed in the kernel's part of the scratch rather
  * than owned: the plan's memory size then counts it, and kernels share it. */
 static dnnl_memory_t
-new_copy (GcutCpuKernel *k, const dnnl_memory_desc_t *md, GError **error)
+new_copy (GcutCpuKernel *k, const GcutDnnlMd *md, GError **error)
 {
   GcutDnnlSeq *s = gcut_dnnl_seq (k);
   dnnl_memory_t mem = new_mem (k, md, DNNL_MEMORY_NONE, error);
@@ -103,7 +85,7 @@ new_copy (GcutCpuKernel *k, const dnnl_memory_desc_t *md, GError **error)
   if (!mem)
     return NULL;
   s->copies[s->n_copies++]
-      = (GcutDnnlCopy){ mem, s->copies_bytes, bytes, is_padded (md) };
+      = (GcutDnnlCopy){ mem, s->copies_bytes, bytes, gcut_dnnl_md_is_padded (md) };
   /* 64-byte aligned, like oneDNN's own buffers */
   s->copies_bytes += (bytes + 63) & ~(gsize)63;
   update_scratch (k);
@@ -114,7 +96,7 @@ GcutDnnlArg
 gcut_dnnl_tensor_arg (int arg, const GcutTensor *t, gboolean output)
 {
   GcutDnnlArg a = { .arg = arg, .data = t->data, .output = output };
-  gcut_cpu_md (t, &a.md);
+  gcut_cpu_layout (t, &a.layout);
   return a;
 }
 
@@ -131,8 +113,7 @@ static gboolean
 scratch_mem (GcutCpuKernel *k, const_dnnl_primitive_desc_t pd, dnnl_memory_t *mem,
              GError **error)
 {
-  const dnnl_memory_desc_t *md
-      = dnnl_primitive_desc_query_md (pd, dnnl_query_scratchpad_md, 0);
+  const GcutDnnlMd *md = dnnl_primitive_desc_query_md (pd, dnnl_query_scratchpad_md, 0);
   gsize bytes = md ? dnnl_memory_desc_get_size (md) : 0;
   GcutDnnlSeq *s = gcut_dnnl_seq (k);
 
@@ -173,23 +154,19 @@ add_call (GcutCpuKernel *k, const_dnnl_primitive_desc_t pd, const dnnl_exec_arg_
 static gboolean
 add_reorder (GcutCpuKernel *k, dnnl_memory_t from, dnnl_memory_t to, GError **error)
 {
-  const dnnl_memory_desc_t *from_md, *to_md;
+  const GcutDnnlMd *from_md, *to_md;
   g_auto (dnnl_primitive_desc_t) pd = NULL;
-  dnnl_primitive_attr_t attr = NULL;
+  g_auto (dnnl_primitive_attr_t) attr = NULL;
   dnnl_exec_arg_t args[] = { { DNNL_ARG_FROM, from }, { DNNL_ARG_TO, to } };
-  gboolean ok;
 
   dnnl_memory_get_memory_desc (from, &from_md);
   dnnl_memory_get_memory_desc (to, &to_md);
-  ok = make_attr (GCUT_ACT_NONE, 0.f, &attr, error)
-       && gcut_dnnl_check (dnnl_reorder_primitive_desc_create (&pd, from_md,
-                                                               gcut_cpu_engine (), to_md,
-                                                               gcut_cpu_engine (), attr),
-                           "creating a reorder", error)
-       && add_call (k, pd, args, G_N_ELEMENTS (args), error);
-  if (attr)
-    dnnl_primitive_attr_destroy (attr);
-  return ok;
+  return gcut_dnnl_attr_new (GCUT_ACT_NONE, 0.f, &attr, error)
+         && gcut_dnnl_check (
+             dnnl_reorder_primitive_desc_create (&pd, from_md, gcut_cpu_engine (), to_md,
+                                                 gcut_cpu_engine (), attr),
+             "creating a reorder", error)
+         && add_call (k, pd, args, G_N_ELEMENTS (args), error);
 }
 
 gboolean
@@ -207,14 +184,16 @@ gcut_dnnl_add (GcutCpuKernel *k, const_dnnl_primitive_desc_t pd, const GcutDnnlA
     }
   for (int i = 0; i < n_args; i++)
     {
-      const dnnl_memory_desc_t *want
+      const GcutDnnlMd *want
           = dnnl_primitive_desc_query_md (pd, dnnl_query_exec_arg_md, args[i].arg);
+      g_autoptr (GcutDnnlMd) md = NULL;
       exec[i].arg = args[i].arg;
-      if (!(user[i] = new_mem (k, &args[i].md, args[i].data, error)))
+      if (!gcut_dnnl_check (gcut_dnnl_md_new (&md, &args[i].layout),
+                            "describing a memory", error)
+          || !(user[i] = new_mem (k, md, args[i].data, error)))
         return FALSE;
-      exec[i].memory = dnnl_memory_desc_equal (&args[i].md, want)
-                           ? user[i]
-                           : new_copy (k, want, error);
+      exec[i].memory
+          = dnnl_memory_desc_equal (md, want) ? user[i] : new_copy (k, want, error);
       if (!exec[i].memory
           || (!args[i].output && exec[i].memory != user[i]
               && !add_reorder (k, user[i], exec[i].memory, error)))

@@ -2,17 +2,17 @@
  * place through strides, so nothing is copied. */
 #include "dnnl-private.h"
 
-/* t, or its transpose, as a matrix descriptor over t's row-major storage. */
-static void
-operand_md (const GcutTensor *t, gboolean transposed, dnnl_memory_desc_t *md)
+/* t, or its transpose, as a matrix over t's row-major storage. */
+static GcutDnnlLayout
+operand (const GcutTensor *t, gboolean transposed)
 {
   const gint64 rows = t->shape.dims[0], cols = t->shape.dims[1];
   if (transposed)
-    dnnl_memory_desc_init_by_strides (md, 2, (dnnl_dims_t){ cols, rows }, dnnl_f32,
-                                      (dnnl_dims_t){ 1, cols });
-  else
-    dnnl_memory_desc_init_by_strides (md, 2, (dnnl_dims_t){ rows, cols }, dnnl_f32,
-                                      (dnnl_dims_t){ cols, 1 });
+    return (GcutDnnlLayout){
+      2, { cols, rows }, dnnl_f32, dnnl_format_tag_undef, { 1, cols }
+    };
+  return (
+      GcutDnnlLayout){ 2, { rows, cols }, dnnl_f32, dnnl_format_tag_undef, { cols, 1 } };
 }
 
 /* out = a·b (+ bias, then the node's activation), a and b possibly transposed. */
@@ -21,22 +21,21 @@ matmul_prepare (GcutCpuKernel *k, const GcutTensor *a, gboolean a_t, const GcutT
                 gboolean b_t, const GcutTensor *bias, GError **error)
 {
   g_auto (dnnl_primitive_desc_t) pd = NULL;
-  GcutDnnlArg args[] = { { DNNL_ARG_SRC, .data = a->data },
-                         { DNNL_ARG_WEIGHTS, .data = b->data },
-                         { DNNL_ARG_DST, .data = k->out.data, .output = TRUE },
-                         { DNNL_ARG_BIAS, .data = bias ? bias->data : NULL } };
-  dnnl_matmul_desc_t d;
+  g_auto (dnnl_primitive_attr_t) attr = NULL;
+  GcutDnnlArg args[] = {
+    { DNNL_ARG_SRC, operand (a, a_t), a->data },
+    { DNNL_ARG_WEIGHTS, operand (b, b_t), b->data },
+    { DNNL_ARG_DST, operand (&k->out, FALSE), k->out.data, TRUE },
+    { DNNL_ARG_BIAS,
+      { 2, { 1, bias ? bias->shape.dims[0] : 0 }, dnnl_f32, dnnl_ab },
+      bias ? bias->data : NULL },
+  };
 
-  operand_md (a, a_t, &args[0].md);
-  operand_md (b, b_t, &args[1].md);
-  operand_md (&k->out, FALSE, &args[2].md);
-  if (bias)
-    dnnl_memory_desc_init_by_tag (&args[3].md, 2, (dnnl_dims_t){ 1, bias->shape.dims[0] },
-                                  dnnl_f32, dnnl_ab);
-  return gcut_dnnl_check (dnnl_matmul_desc_init (&d, &args[0].md, &args[1].md,
-                                                 bias ? &args[3].md : NULL, &args[2].md),
-                          "describing the matrix product", error)
-         && gcut_dnnl_pd (&d, k->node->p.act, k->node->p.slope, NULL, &pd, error)
+  return gcut_dnnl_attr_new (k->node->p.act, k->node->p.slope, &attr, error)
+         && gcut_dnnl_check (gcut_dnnl_matmul_pd (&pd, &args[0].layout, &args[1].layout,
+                                                  bias ? &args[3].layout : NULL,
+                                                  &args[2].layout, attr),
+                             "creating the matrix product", error)
          && gcut_dnnl_add (k, pd, args, bias ? 4 : 3, error);
 }
 

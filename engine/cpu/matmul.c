@@ -3,43 +3,43 @@
 #include "dnnl-private.h"
 
 /* t (…, rows, cols), or its transpose, over t's row-major storage. */
-static void
-operand_md (const GcutTensor *t, gboolean transposed, dnnl_memory_desc_t *md)
+static GcutDnnlLayout
+operand (const GcutTensor *t, gboolean transposed)
 {
   const int nd = t->shape.n_dims;
   const gint64 rows = t->shape.dims[nd - 2], cols = t->shape.dims[nd - 1];
-  dnnl_dims_t dims, strides;
+  GcutDnnlLayout l = { .ndims = nd, .type = dnnl_f32, .tag = dnnl_format_tag_undef };
 
   if (nd == 3)
     {
-      dims[0] = t->shape.dims[0];
-      strides[0] = rows * cols;
+      l.dims[0] = t->shape.dims[0];
+      l.strides[0] = rows * cols;
     }
-  dims[nd - 2] = transposed ? cols : rows;
-  dims[nd - 1] = transposed ? rows : cols;
-  strides[nd - 2] = transposed ? 1 : cols;
-  strides[nd - 1] = transposed ? cols : 1;
-  dnnl_memory_desc_init_by_strides (md, nd, dims, dnnl_f32, strides);
+  l.dims[nd - 2] = transposed ? cols : rows;
+  l.dims[nd - 1] = transposed ? rows : cols;
+  l.strides[nd - 2] = transposed ? 1 : cols;
+  l.strides[nd - 1] = transposed ? cols : 1;
+  return l;
 }
 
 static gboolean
 matmul_prepare (GcutCpuKernel *k, GError **error)
 {
   g_auto (dnnl_primitive_desc_t) pd = NULL;
-  GcutDnnlArg args[] = { { DNNL_ARG_SRC, .data = k->in[0].data },
-                         { DNNL_ARG_WEIGHTS, .data = k->in[1].data },
-                         { DNNL_ARG_DST, .data = k->out.data, .output = TRUE } };
-  dnnl_matmul_desc_t d;
+  g_auto (dnnl_primitive_attr_t) attr = NULL;
+  GcutDnnlArg args[3];
 
   if (!gcut_cpu_check_plain (k, error))
     return FALSE;
-  operand_md (&k->in[0], k->node->p.transpose_a, &args[0].md);
-  operand_md (&k->in[1], k->node->p.transpose_b, &args[1].md);
-  operand_md (&k->out, FALSE, &args[2].md);
-  return gcut_dnnl_check (
-             dnnl_matmul_desc_init (&d, &args[0].md, &args[1].md, NULL, &args[2].md),
-             "describing the matrix product", error)
-         && gcut_dnnl_pd (&d, GCUT_ACT_NONE, 0.f, NULL, &pd, error)
+  args[0] = (GcutDnnlArg){ DNNL_ARG_SRC, operand (&k->in[0], k->node->p.transpose_a),
+                           k->in[0].data };
+  args[1] = (GcutDnnlArg){ DNNL_ARG_WEIGHTS, operand (&k->in[1], k->node->p.transpose_b),
+                           k->in[1].data };
+  args[2] = (GcutDnnlArg){ DNNL_ARG_DST, operand (&k->out, FALSE), k->out.data, TRUE };
+  return gcut_dnnl_attr_new (GCUT_ACT_NONE, 0.f, &attr, error)
+         && gcut_dnnl_check (gcut_dnnl_matmul_pd (&pd, &args[0].layout, &args[1].layout,
+                                                  NULL, &args[2].layout, attr),
+                             "creating the matrix product", error)
          && gcut_dnnl_add (k, pd, args, 3, error);
 }
 

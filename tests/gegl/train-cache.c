@@ -9,6 +9,8 @@
 #include <gegl.h>
 #include <glib/gstdio.h>
 
+#include "gct-gegl-compat.h"
+
 static int trainings;
 static double last = 1.0;
 
@@ -56,7 +58,7 @@ main (int argc, char **argv)
   sink = gegl_node_new_child (graph, "operation", "gegl:buffer-sink", "buffer", &out,
                               NULL);
   gegl_node_link_many (content, train, sink, NULL);
-  gegl_node_connect_from (train, "aux", style, "output");
+  gct_node_connect (train, "aux", style, "output");
   g_signal_connect (train, "progress", G_CALLBACK (on_progress), NULL);
 
   g_print ("1..4\n");

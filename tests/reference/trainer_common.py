@@ -79,10 +79,13 @@ class Trainer:
         for net in (self.G, self.D, self.F):
             net.to(self.device, dtype)
         o = recipe["optimizer"]
+        # JSON's "beta1": 0 comes as an int: torch 2.6's Adam refuses betas of
+        # mixed types
+        betas = (float(o["beta1"]), float(o["beta2"]))
         self.opt = {}
         for name, net in (("G", self.G), ("D", self.D), ("F", self.F)):
-            self.opt[name] = torch.optim.Adam(net.parameters(), lr=o["lr"],
-                                              betas=(o["beta1"], o["beta2"]), eps=o["eps"])
+            self.opt[name] = torch.optim.Adam(net.parameters(), lr=o["lr"], betas=betas,
+                                              eps=o["eps"])
         self.step_count = 0
         self.gan_mode = "nonsat" if lo["gan"]["kind"] == "nonsaturating" else "lsgan"
         self.all_negatives = nce.get("negatives", "same_image") == "across_crops"

@@ -19,10 +19,24 @@
 
 /* The R1 value: float32 sums of ‖g‖², whose rounding is ~1e-6. */
 #define VALUE_TOL 1e-5
-/* ∇_θ R1: largest absolute error over all of D divided by the largest entry.
- * At ε = GCT_R1_EPS the cases measure 1e-4 to 4e-4 (the sweep in the log):
- * float32 rounding divided by ε plus truncation in ε². */
+/* ∇_θ R1: largest absolute error over D's parameters that R1 depends on,
+ * divided by D's largest entry.  At ε = GCT_R1_EPS the cases measure 2e-5 to
+ * 4e-4 (the sweep in the log): float32 rounding divided by ε plus truncation
+ * in ε². */
 #define GRAD_TOL 1e-3
+/* The parameters R1 does not depend on: the biases of the convolutions that
+ * feed an instance norm, which removes them (reference 0, or 1e-15 of D's
+ * largest entry where PyTorch's float64 leaves rounding).  Ours are not 0 but
+ * the difference of the float32 residues of ∇_b S (the instance norm
+ * backward's per-channel sum, 0 analytically) at x + hĝ and x − hĝ, divided
+ * like every entry by 2h: a residue of n terms is about √n·u of their size
+ * (2e-6 for the 32² pixels at model.3), ÷ 2ε 3e-4 of it, and any change of
+ * inputs or summation order draws it anew.  b1-ndf8 measures 7e-4 to 1.2e-3
+ * of D's largest entry (GCC 12 and 14, oneDNN 2.6 and 3.7, torch 1.13's and
+ * 2.6's x, which differ by an ulp in a third of the pixels), the other cases
+ * under 2e-4; the bound leaves 8× that. */
+#define ZERO_REF 1e-9
+#define ZERO_TOL 1e-2
 
 static const char *dir;
 
@@ -315,16 +329,18 @@ case_load (Case *c, const char *path)
   c->r1 = expect (c->st, "r1", 1, (gint64[]){ 1 })[0];
 }
 
-/* Largest error of ∇_θ R1 over D divided by the largest reference entry;
+/* Largest error of ∇_θ R1 over the parameters R1 depends on, divided by the
+ * largest reference entry; *zero_err: the same over the others (ZERO_REF);
  * *value_err: the relative error of R1. */
 static double
-case_error (Case *c, double eps, double scale, double *value_err, gboolean report)
+case_error (Case *c, double eps, double scale, double *value_err, double *zero_err,
+            gboolean report)
 {
   gsize n;
   gcut_network_grads (c->D, &n);
   g_autofree float *grad = g_new (float, n);
   double value = r1_grad (c->D, c->x, c->batch, c->size, c->gamma, eps, scale, grad);
-  double worst = 0, ref_max = 0;
+  double worst = 0, worst_zero = 0, ref_max = 0;
 
   for (int pass = 0; pass < 2; pass++)
     for (guint i = 0; i < gcut_network_n_params (c->D); i++)
@@ -344,17 +360,23 @@ case_error (Case *c, double eps, double scale, double *value_err, gboolean repor
             gsize off = (gsize)(gcut_network_param_grad (c->D, i)
                                 - gcut_network_grads (c->D, &n));
             double e = 0;
+            gboolean zero = largest (ref, m) <= ZERO_REF * ref_max;
             for (gsize j = 0; j < m; j++)
               e = MAX (e, fabs ((double)grad[off + j] - ref[j]));
-            worst = MAX (worst, e);
+            if (zero)
+              worst_zero = MAX (worst_zero, e);
+            else
+              worst = MAX (worst, e);
             if (report)
               g_test_message ("  %-24s error %.3g of D's largest entry (this one's %.3g, "
-                              "ours %.3g)",
+                              "ours %.3g)%s",
                               name, e / ref_max, largest (ref, m) / ref_max,
-                              largest (grad + off, m) / ref_max);
+                              largest (grad + off, m) / ref_max,
+                              zero ? ", analytically 0" : "");
           }
       }
   *value_err = fabs (value - c->r1) / c->r1;
+  *zero_err = worst_zero / ref_max;
   return worst / ref_max;
 }
 
@@ -362,28 +384,32 @@ static void
 test_parity (gconstpointer data)
 {
   Case c = { 0 };
-  double verr, err;
+  double verr, zerr, err;
 
   case_load (&c, data);
   g_test_message ("B %d, %d², γ %g: R1 %.6g", c.batch, c.size, c.gamma, c.r1);
-  err = case_error (&c, GCT_R1_EPS, 1.0, &verr, TRUE);
-  g_test_message ("ε %g: R1 relative error %.3g, ∇θR1 error %.3g", GCT_R1_EPS, verr, err);
+  err = case_error (&c, GCT_R1_EPS, 1.0, &verr, &zerr, TRUE);
+  g_test_message ("ε %g: R1 relative error %.3g, ∇θR1 error %.3g, %.3g where 0",
+                  GCT_R1_EPS, verr, err, zerr);
 
   /* The error against ε, and the controls: a wrong ε either way or the wrong
    * sign must fail the tolerance. */
   static const double sweep[]
       = { 1e-6, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1 };
   for (guint i = 0; i < G_N_ELEMENTS (sweep); i++)
-    g_test_message ("ε %-6g ∇θR1 error %.3g", sweep[i],
-                    case_error (&c, sweep[i], 1.0, &verr, FALSE));
-  double e0 = case_error (&c, GCT_R1_EPS, 1.0, &verr, FALSE);
+    {
+      err = case_error (&c, sweep[i], 1.0, &verr, &zerr, FALSE);
+      g_test_message ("ε %-6g ∇θR1 error %.3g, %.3g where 0", sweep[i], err, zerr);
+    }
+  err = case_error (&c, GCT_R1_EPS, 1.0, &verr, &zerr, FALSE);
   g_assert_cmpfloat (verr, <=, VALUE_TOL);
-  g_assert_cmpfloat (e0, <=, GRAD_TOL);
-  err = case_error (&c, 1e-6, 1.0, &verr, FALSE);
+  g_assert_cmpfloat (err, <=, GRAD_TOL);
+  g_assert_cmpfloat (zerr, <=, ZERO_TOL);
+  err = case_error (&c, 1e-6, 1.0, &verr, &zerr, FALSE);
   g_assert_cmpfloat (err, >, GRAD_TOL);
-  err = case_error (&c, 3e-1, 1.0, &verr, FALSE);
+  err = case_error (&c, 3e-1, 1.0, &verr, &zerr, FALSE);
   g_assert_cmpfloat (err, >, GRAD_TOL);
-  err = case_error (&c, GCT_R1_EPS, -1.0, &verr, FALSE);
+  err = case_error (&c, GCT_R1_EPS, -1.0, &verr, &zerr, FALSE);
   g_assert_cmpfloat (err, >, GRAD_TOL);
 
   gcut_network_free (c.D);
