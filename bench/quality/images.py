@@ -57,3 +57,26 @@ def luminance(rgb):
     SSIM constants assume this gamma-encoded scale, not linear light.
     """
     return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+
+
+# sRGB primaries to CIE XYZ, D65 white (IEC 61966-2-1), and that white.
+SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
+                        [0.2126729, 0.7151522, 0.0721750],
+                        [0.0193339, 0.1191920, 0.9503041]])
+D65_WHITE = SRGB_TO_XYZ.sum(axis=1)
+
+
+def srgb_to_lab(rgb):
+    """CIELAB (L* 0..100) of sRGB-encoded values in [0, 1], D65 white.
+
+    The sRGB transfer curve is undone (linear segment below 0.04045), the
+    linear values go to XYZ with the sRGB matrix, and L*a*b* follow the CIE
+    1976 formulas (cube root above (6/29)^3, linear below)."""
+    c = np.asarray(rgb, dtype=np.float64)
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    t = (linear @ SRGB_TO_XYZ.T) / D65_WHITE
+    d = 6.0 / 29.0
+    f = np.where(t > d ** 3, np.cbrt(t), t / (3 * d * d) + 4.0 / 29.0)
+    return np.stack([116.0 * f[..., 1] - 16.0,
+                     500.0 * (f[..., 0] - f[..., 1]),
+                     200.0 * (f[..., 1] - f[..., 2])], axis=-1)

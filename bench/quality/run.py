@@ -22,26 +22,17 @@ shared machine). Timings printed are wall-clock and depend on the load.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from quality import images, safetensors, swd, synthetic  # noqa: E402
 from quality.ssim import ssim_luminance  # noqa: E402
+from quality.tools import SOURCE_ROOT, recipe_path, run_logged, tool  # noqa: E402
 
-SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SAMPLES = os.path.join(SOURCE_ROOT, "data", "samples")
-
-
-def recipe_path(name):
-    """A recipe argument as a file: a path as given, else presets/recipes/NAME.json."""
-    if os.path.sep in name or name.endswith(".json"):
-        return name
-    return os.path.join(SOURCE_ROOT, "presets", "recipes", name + ".json")
 
 
 def recipe_load_size(path, content):
@@ -55,26 +46,6 @@ def recipe_load_size(path, content):
     return int(sampling.get("load_size", 286))
 
 
-def tool(build, name):
-    """Path of a built tool (build/training/NAME)."""
-    path = os.path.join(build, "training", name)
-    if not os.access(path, os.X_OK):
-        sys.exit("run.py: %s not found; build first or pass --build" % path)
-    return path
-
-
-def run_logged(cmd, log_path):
-    """Run a command with its output in a log file; stop with the log's tail
-    on failure so a broken build or recipe is obvious."""
-    env = dict(os.environ, OMP_WAIT_POLICY="passive")
-    with open(log_path, "w") as log:
-        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
-    if rc != 0:
-        with open(log_path) as log:
-            tail = log.read()[-2000:]
-        sys.exit("run.py: %s failed (%d):\n%s" % (" ".join(cmd), rc, tail))
-
-
 def train_and_translate(args, recipe, content, style, stem):
     """gcut-train on (content, style), then gcut-translate content.
 
@@ -86,20 +57,11 @@ def train_and_translate(args, recipe, content, style, stem):
         cmd += ["--steps", str(args.steps)]
     if args.seed is not None:
         cmd += ["--seed", str(args.seed)]
-    t0 = time.time()
-    run_logged(cmd, stem + ".train.log")
-    seconds = time.time() - t0
+    seconds = run_logged(cmd, stem + ".train.log").wall_s
     out = stem + ".out.png"
     run_logged([tool(args.build, "gcut-translate"), "--threads", str(args.threads),
                 stem + ".safetensors", content, out], stem + ".translate.log")
     return out, stem + ".ckpt.safetensors", seconds
-
-
-def early_late(values, fraction=0.1):
-    """Means of the first and the last `fraction` of a loss curve (at least
-    one step each): whether the loss fell, robust to single-step noise."""
-    n = max(1, int(len(values) * fraction))
-    return float(values[:n].mean()), float(values[-n:].mean())
 
 
 def style_transfer_rows(args, recipe, size, work):
@@ -113,7 +75,7 @@ def style_transfer_rows(args, recipe, size, work):
     x, y, s = images.load_rgb(content), images.load_rgb(out), images.load_rgb(style)
     kw = {"patches": args.patches, "seed": args.seed or 0}
     history = safetensors.loss_history(ckpt)
-    nce0, nce1 = early_late(history["NCE_X"])
+    nce0, nce1 = safetensors.early_late(history["NCE_X"])
     rows = [
         ("steps trained", "%d (%.0f s wall)" % (len(history["NCE_X"]), seconds)),
         ("NCE_X first/last 10 %", "%.3f -> %.3f" % (nce0, nce1)),

@@ -69,3 +69,10 @@ def loss_history(checkpoint_path):
         raise ValueError("%s: trainer.losses has shape %s but the record names %d losses"
                          % (checkpoint_path, history.shape, len(names)))
     return {name: history[:, i].astype(np.float64) for i, name in enumerate(names)}
+
+
+def early_late(values, fraction=0.1):
+    """Means of the first and the last `fraction` of a loss curve (at least
+    one step each): whether the loss fell, robust to single-step noise."""
+    n = max(1, int(len(values) * fraction))
+    return float(values[:n].mean()), float(values[-n:].mean())

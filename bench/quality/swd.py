@@ -116,20 +116,27 @@ def normalize(desc, stats_from=None):
     return ((desc - mean) / std).reshape(desc.shape[0], -1)
 
 
+def wasserstein_along(a, b, dirs):
+    """Mean over the columns of `dirs` (unit directions) of the 1-D
+    Wasserstein-1 distance between the projections of two equally sized
+    point sets (rows of a and b)."""
+    a, b = a.astype(np.float32), b.astype(np.float32)  # twice as fast, ample
+    dirs = dirs.astype(np.float32)
+    # Sort along contiguous rows: sorting down the columns of a C-ordered
+    # array is several times slower.
+    pa = np.sort(np.ascontiguousarray((a @ dirs).T), axis=1)
+    pb = np.sort(np.ascontiguousarray((b @ dirs).T), axis=1)
+    return float(np.mean(np.abs(pa - pb), dtype=np.float64))
+
+
 def sliced_wasserstein(a, b, repeats, directions, rng):
     """Mean over random unit directions of the 1-D Wasserstein-1 distance
     between the projections of two equally sized descriptor sets."""
     results = []
-    a, b = a.astype(np.float32), b.astype(np.float32)  # twice as fast, ample
     for _ in range(repeats):
         dirs = rng.standard_normal((a.shape[1], directions))
         dirs /= np.sqrt(np.sum(dirs * dirs, axis=0, keepdims=True))
-        dirs = dirs.astype(np.float32)
-        # Sort along contiguous rows: sorting down the columns of a
-        # C-ordered array is several times slower.
-        pa = np.sort(np.ascontiguousarray((a @ dirs).T), axis=1)
-        pb = np.sort(np.ascontiguousarray((b @ dirs).T), axis=1)
-        results.append(np.mean(np.abs(pa - pb), dtype=np.float64))
+        results.append(wasserstein_along(a, b, dirs))
     return float(np.mean(results))
 
 
