@@ -7,8 +7,8 @@
 static const GcpQuality qualities[] = {
   { "quick", N_ ("Quick (about 2 minutes)"), "quick",
     N_ ("A first look at the style, in about two minutes on a laptop") },
-  { "balanced", N_ ("Balanced (about 10 minutes)"), "balanced",
-    N_ ("A good result in about ten minutes on a laptop") },
+  { "balanced", N_ ("Balanced (about 5 minutes)"), "balanced",
+    N_ ("The style and the photo together, in about five minutes on a laptop") },
   { "best", N_ ("Best (GPU, or a day on a CPU)"), "best",
     N_ ("The published settings: about a day on a GPU, far longer on a CPU") },
 };
