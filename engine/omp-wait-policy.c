@@ -3,9 +3,9 @@
  * By default libgomp's threads spin 300000 times (4 to 8 ms here) at a barrier
  * before they sleep.  When other processes hold the cores, a spinning thread
  * takes the CPU from the very thread it waits for, and training slows several
- * times over.  GOMP_SPINCOUNT=1000 (some 30 us) keeps the spin that catches a
+ * times over.  GOMP_SPINCOUNT=1000 (some 20 us) keeps the spin that catches a
  * partner arriving soon on an idle machine, where sleeping at once
- * (OMP_WAIT_POLICY=passive) costs a fifth of a cut-cpu step, and yields the
+ * (OMP_WAIT_POLICY=passive) loses a quarter of cut-cpu's speed, and yields the
  * CPU soon under load (bench/race_load.py).  How threads wait changes no
  * result.
  *
@@ -21,8 +21,10 @@
  * variable keeps it.
  *
  * Linked whole into executables only (wait_policy_dep): a shared object's
- * preinit array never runs, and in GIMP or the gegl CLI libgomp is loaded and
- * set up before our GEGL module is (README, "Busy machines"). */
+ * preinit array never runs.  In GIMP (which links libgomp) and the gegl CLI
+ * (where libgomp comes with the first module that needs it, maybe ours),
+ * libgomp is set up before any code of our GEGL module runs: there the user
+ * sets the variable (README, "Busy machines"). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
