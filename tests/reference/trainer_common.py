@@ -18,6 +18,10 @@ import torch
 import losses as L
 
 TOL = 1e-4
+# PyTorch's own float32 error on a gradient tensor past which float32 does not
+# determine it (a cancelling sum: a tap conv's bias, next to the network's
+# largest gradient, ~3e-6): such a tensor is compared at the network's scale.
+UNDETERMINED = 0.1
 # Losses below this are compared in absolute terms (see compare).
 LOSS_FLOOR = 1e-2
 # How far the spread replays move every weight and input (see compare): up to
@@ -279,7 +283,12 @@ def compare(opt, make_trainer):
       convs' biases' gradients, 4e-5 next to 14 for their weights) that
       float32 gets only to 1e-4 … a few percent on either side; the float64
       step tells that apart from a wrong value, which a comparison with the
-      float32 reference cannot.  The parameters whose gradient is zero
+      float32 reference cannot.  Where PyTorch's own float32 error on a
+      gradient tensor is over UNDETERMINED (10 %: float32 does not determine
+      it; on Debian 13 ours was 1.9 and PyTorch's 0.62 on a tap bias whose
+      gradient is a sum cancelling to ~3e-6 of the network's largest), the
+      tensor's error is instead max |ours − exact| over the network's largest
+      gradient, ≤ 1e-4.  The parameters whose gradient is zero
       analytically (Trainer.zero_grad_params) must be below 1e-4 of the
       network's largest gradient on both sides;
     * every parameter and both Adam moments after the step, per tensor,
@@ -385,7 +394,11 @@ def compare(opt, make_trainer):
                     exact_g = t64.grads[tag][pname].numpy()
                     f32 = max(rel(g[tag][pname].numpy(), exact_g) for g in [t.grads] + spread)
                     raw = rel(ours_g[tag][pname], exact_g)
-                    errs["grad"] = raw / max(1.0, 2 * f32 / TOL)
+                    if f32 > UNDETERMINED:
+                        errs["grad"] = float(np.abs(ours_g[tag][pname].reshape(exact_g.shape)
+                                                    - exact_g).max()) / gmax
+                    else:
+                        errs["grad"] = raw / max(1.0, 2 * f32 / TOL)
                     worst_raw, worst_f32 = max(worst_raw, (raw, pname)), max(worst_f32, (f32, pname))
                 for w, e in errs.items():
                     if e > worst[w][0]:
