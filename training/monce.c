@@ -12,9 +12,11 @@
  *   K = e^{X/β};  u = v = 1;  50 times: u = a/(K v), v = 1/(uᵀ K)  (a = 1:
  *   uniform marginals);  T = diag(u) K diag(v).  The plan is NOT detached:
  *   gradients reach q through all unrolled iterations (keys are detached).
- *   The loss uses the transposed plan, f_ij = Q·(P−1)·T_ji + 1e-8, as
- *   logits s_ij/τ + log f_ij with the −10 diagonal (logit −10/τ), one
- *   positive logit s_ii/τ, target 0: cross-entropy = softplus(lse − s_ii/τ).
+ *   OT() returns T permuted and monce.py permutes it back, so the weight of
+ *   the negative (q_i, k_j) is T_ij, built from q_i·k_j (the paper's
+ *   w_ij = T_ij): f_ij = Q·(P−1)·T_ij + 1e-8, entering as logits
+ *   s_ij/τ + log f_ij with the −10 diagonal (logit −10/τ), one positive
+ *   logit s_ii/τ, target 0: cross-entropy = softplus(lse − s_ii/τ).
  *   P is the official num_patches, the locations per image, also when the
  *   negatives come from the whole minibatch.  β: 0.1 in the paper's recipes
  *   (the code's default is 1), Q = 1.
@@ -95,6 +97,17 @@ sinkhorn (GcutGraph *g, GcutValue K, gint64 groups, gint64 n, int iterations,
   *v_out = v;
 }
 
+/* T = diag(u) K diag(v) (groups, n, n): row i holds query i's weights. */
+static GcutValue
+plan (GcutGraph *g, GcutValue q, GcutValue kd, gint64 groups, gint64 n, gint64 c,
+      const GctMonceOptions *o)
+{
+  GcutValue K = kernel (g, q, kd, groups, n, c, o);
+  GcutValue u, v;
+  sinkhorn (g, K, groups, n, o->iterations, &u, &v);
+  return gcut_mul (g, gcut_mul (g, u, K), v);
+}
+
 GcutValue
 gct_monce_plan (GcutGraph *g, GcutValue q, GcutValue k, const GctMonceOptions *o)
 {
@@ -104,11 +117,7 @@ gct_monce_plan (GcutGraph *g, GcutValue q, GcutValue k, const GctMonceOptions *o
     o = &def;
   if (!monce_check (g, q, k, o, &groups, &n, &c))
     return GCUT_NONE;
-  GcutValue kd = gcut_detach (g, k);
-  GcutValue K = kernel (g, q, kd, groups, n, c, o);
-  GcutValue u, v;
-  sinkhorn (g, K, groups, n, o->iterations, &u, &v);
-  return gcut_mul (g, gcut_mul (g, u, K), v);
+  return plan (g, q, gcut_detach (g, k), groups, n, c, o);
 }
 
 GcutValue
@@ -123,15 +132,8 @@ gct_monce (GcutGraph *g, GcutValue q, GcutValue k, const GctMonceOptions *o)
   gint64 rows = groups * n;
   gint64 per_image = rows / o->nce.batch;
   GcutValue kd = gcut_detach (g, k);
-  GcutValue K = kernel (g, q, kd, groups, n, c, o);
-  GcutValue u, v;
-  sinkhorn (g, K, groups, n, o->iterations, &u, &v);
-  /* Tᵀ_ij = v_i Kᵀ_ij u_j, with Kᵀ from k·qᵀ. */
-  GcutValue Kt = kernel (g, kd, q, groups, n, c, o);
-  GcutValue v_col = gcut_reshape (g, v, gct_shape3 (groups, n, 1));
-  GcutValue u_row = gcut_reshape (g, u, gct_shape3 (groups, 1, n));
-  GcutValue Tt = gcut_mul (g, gcut_mul (g, v_col, Kt), u_row);
-  GcutValue f = gcut_affine (g, gcut_reshape (g, Tt, gct_shape2 (rows, n)),
+  GcutValue T = plan (g, q, kd, groups, n, c, o);
+  GcutValue f = gcut_affine (g, gcut_reshape (g, T, gct_shape2 (rows, n)),
                              (float)(per_image - 1) * o->q_weight, 1e-8f);
   GcutValue qt = gct_over_tau (g, q, o->nce.tau);
   GcutValue pos = gct_row_dots (g, qt, kd);

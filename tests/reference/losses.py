@@ -213,7 +213,8 @@ def monce(q, k, B, P, all_negatives=False, tau=0.07, beta=0.1, Q=1.0, cost="hard
     dim = q.shape[1]
     k = k.detach()
     T = ot_plan(q.view(g, -1, dim), k.view(g, -1, dim), beta, iters, cost)
-    f = T.permute(0, 2, 1) * (P - 1) * Q + 1e-8
+    # OT() permutes T and monce.py permutes it back: the weight of (q_i, k_j) is T_ij.
+    f = T * (P - 1) * Q + 1e-8
     return weighted_nce(q, k, f, tau), T
 
 
@@ -411,7 +412,7 @@ def selftest(opt):
     ld, _ = monce(q, k, B, P, beta=0.1)
     gfull = torch.autograd.grad(ld, q)[0]
     Td = ot_plan(q.view(B, -1, C).detach(), k.view(B, -1, C), 0.1, 50, "hard")
-    gdet = torch.autograd.grad(weighted_nce(q, k, Td.permute(0, 2, 1) * (P - 1) + 1e-8, tau), q)[0]
+    gdet = torch.autograd.grad(weighted_nce(q, k, Td * (P - 1) + 1e-8, tau), q)[0]
     check(float((gfull - gdet).abs().max()) > 1e-6, "MoNCE gradient goes through the Sinkhorn iterations")
     # With a uniform weight 1/(P−1) and Q = 1, WeightNCE is PatchNCE (up to the 1e-8).
     f = torch.full((B, P, P), 1.0 / (P - 1), dtype=DT) * (P - 1) + 1e-8
