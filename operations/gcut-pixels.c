@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "gcut-ops.h"
+#include "image-io.h"
 
 #define RGBA "R'G'B'A float"
 
@@ -50,8 +51,8 @@ read_rgb (int x, int y, int w, int h, float *rgb, gpointer data, GError **error)
                    _ ("Not enough memory for a %d×%d tile"), w, h);
       return FALSE;
     }
-  gegl_buffer_get (t->input, &r, 1.0, babl_format (RGBA), rgba, GEGL_AUTO_ROWSTRIDE,
-                   GEGL_ABYSS_CLAMP);
+  if (!gct_buffer_get_rgba (t->input, &r, rgba, error))
+    return FALSE;
   gcut_ops_rgba_to_rgb (rgba, (gsize)w * h, (gsize)w * h, rgb);
   return TRUE;
 }
@@ -72,8 +73,8 @@ write_rgb (int x, int y, int w, int h, const float *rgb, gpointer data, GError *
                    _ ("Not enough memory for a %d×%d tile"), w, h);
       return FALSE;
     }
-  gegl_buffer_get (t->input, &r, 1.0, babl_format (RGBA), rgba, GEGL_AUTO_ROWSTRIDE,
-                   GEGL_ABYSS_CLAMP);
+  if (!gct_buffer_get_rgba (t->input, &r, rgba, error))
+    return FALSE;
   for (gsize i = 0; i < n; i++)
     for (int c = 0; c < 3; c++)
       rgba[4 * i + c] = CLAMP (0.5f * (rgb[c * n + i] + 1.f), 0.f, 1.f);

@@ -98,19 +98,24 @@ gct_image_reader_read (GctImageReader *r, int y, int n_rows, float *rgba, GError
   return r->read (r->data, y, n_rows, rgba, error);
 }
 
-/* A file: its gegl:load node, which decodes the file on the first read and
- * keeps the result in GEGL's tile cache (spilled to GEGL's swap). */
+/* A file: its gegl:load node, which decodes the file on the first read into
+ * a buffer of the loader's own format (in GEGL's tile cache, spilled to
+ * GEGL's swap), for gct_buffer_get_rgba. */
 typedef struct
 {
   GeglNode *graph, *load;
   GeglRectangle box;
+  GeglBuffer *buffer;
+  char *path;
 } FileSource;
 
 static void
 file_source_free (gpointer data)
 {
   FileSource *f = data;
+  g_clear_object (&f->buffer);
   g_object_unref (f->graph);
+  g_free (f->path);
   g_free (f);
 }
 
@@ -120,9 +125,20 @@ read_file (gpointer data, int y, int n_rows, float *rgba, GError **error)
   FileSource *f = data;
   GeglRectangle rows = { f->box.x, f->box.y + y, f->box.width, n_rows };
 
-  gegl_node_blit (f->load, 1.0, &rows, babl_format ("R'G'B'A float"), rgba,
-                  GEGL_AUTO_ROWSTRIDE, GEGL_BLIT_DEFAULT);
-  return TRUE;
+  if (!f->buffer)
+    {
+      GeglNode *sink = gegl_node_new_child (f->graph, "operation", "gegl:buffer-sink",
+                                            "buffer", &f->buffer, NULL);
+      gegl_node_link (f->load, sink);
+      gegl_node_process (sink);
+      if (!f->buffer)
+        {
+          g_set_error (error, GCUT_ERROR, GCUT_ERROR_INVALID_ARGUMENT,
+                       "%s: GEGL could not read this file as an image", f->path);
+          return FALSE;
+        }
+    }
+  return gct_buffer_get_rgba (f->buffer, &rows, rgba, error);
 }
 
 GctImageReader *
@@ -165,7 +181,7 @@ gct_image_reader_open (const char *path, GError **error)
       return NULL;
     }
   f = g_new0 (FileSource, 1);
-  *f = (FileSource){ g_steal_pointer (&graph), load, box };
+  *f = (FileSource){ g_steal_pointer (&graph), load, box, NULL, g_strdup (path) };
   return gct_image_reader_new (box.width, box.height, path, read_file, f,
                                file_source_free);
 }
@@ -193,9 +209,7 @@ read_buffer (gpointer data, int y, int n_rows, float *rgba, GError **error)
   const GeglRectangle *box = gegl_buffer_get_extent (buffer);
   GeglRectangle rows = { box->x, box->y + y, box->width, n_rows };
 
-  gegl_buffer_get (buffer, &rows, 1.0, babl_format ("R'G'B'A float"), rgba,
-                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-  return TRUE;
+  return gct_buffer_get_rgba (buffer, &rows, rgba, error);
 }
 
 GctImageReader *

@@ -60,4 +60,9 @@ gboolean gct_image_save (const GctImage *image, const char *path, GError **error
  * path has no extension or one GEGL cannot write. */
 const char *gct_image_saver (const char *path, GError **error);
 
+/* The pixels of rect as R'G'B'A float, the same in every process whatever
+ * conversions babl picks (pixels.c); FALSE when out of memory. */
+gboolean gct_buffer_get_rgba (GeglBuffer *buffer, const GeglRectangle *rect, float *rgba,
+                              GError **error);
+
 G_END_DECLS

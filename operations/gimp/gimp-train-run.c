@@ -68,9 +68,13 @@ gcut_train_read_buffer (GeglBuffer *buffer, double scale, GError **error)
                          MAX (1, (int)floor (extent->height * scale)) };
   GctImage *image = image_new (rect.width, rect.height, error);
 
-  if (image)
-    gegl_buffer_get (buffer, &rect, scale, babl_format ("R'G'B'A float"), image->rgba,
-                     GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
+  if (!image)
+    return NULL;
+  /* Full size as every front door reads it; previews resampled by GEGL. */
+  if (scale == 1.0 && gct_buffer_get_rgba (buffer, &rect, image->rgba, NULL))
+    return image;
+  gegl_buffer_get (buffer, &rect, scale, babl_format ("R'G'B'A float"), image->rgba,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
   return image;
 }
 
