@@ -428,10 +428,10 @@ main (int argc, char **argv)
       "DEVICE" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU threads (default: all)", "N" },
     { "tile-size", 't', 0, G_OPTION_ARG_INT, &tile_size,
-      "Translate in tiles of N pixels, with the same result and less memory "
-      "(default 0: the whole image when it fits in 512 MiB, or half the free "
-      "memory of a GPU, else the largest tiles that do; smaller ones when "
-      "memory runs out)",
+      "Translate in tiles of N pixels, with the same result to float rounding and "
+      "less memory (default 0: the whole image when its intermediates fit in 512 "
+      "MiB, or half the free memory of a GPU, else the largest tiles that fit; "
+      "smaller ones when memory runs out)",
       "N" },
     { "exact", 0, 0, G_OPTION_ARG_NONE, &exact,
       "Only algorithms that match direct computation to float rounding", NULL },

@@ -238,7 +238,7 @@ probe_arena (GcutTiles *t, int w, int h, gboolean passes, double *bytes, gpointe
 
   if (!(plan = gcut_tiles_plan (t, graph, y, error)))
     return FALSE;
-  *bytes = gcut_plan_memory_size (plan);
+  *bytes = gcut_plan_arena_size (plan);
   for (gsize i = 0; passes && i < G_N_ELEMENTS (probed); i++)
     for (int k = 0; k <= job->seg[probed[i]].n_norms; k++)
       {
@@ -247,7 +247,7 @@ probe_arena (GcutTiles *t, int w, int h, gboolean passes, double *bytes, gpointe
                                             h, g, &x, &y, error);
         if (!p)
           return FALSE;
-        *bytes = MAX (*bytes, gcut_plan_memory_size (p));
+        *bytes = MAX (*bytes, gcut_plan_arena_size (p));
       }
   return TRUE;
 }

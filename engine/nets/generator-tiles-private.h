@@ -53,8 +53,11 @@ gboolean gcut_tiles_advance (GcutTiles *t, double cost, GError **error);
 /* A forward plan for y, in the run's precision, its memory counted in arena. */
 GcutPlan *gcut_tiles_plan (GcutTiles *t, GcutGraph *graph, GcutValue y, GError **error);
 
-/* The working memory of the one-pass plan over a w×h image or (windows) the
- * most of any plan the tiled run makes for w×h windows. */
+/* The arena of the one-pass plan over a w×h image or (windows) the largest
+ * arena of any plan the tiled run makes for w×h windows.  Arenas depend on
+ * the shapes alone; the kernels' scratch is left out of budgets because
+ * oneDNN sizes its workspaces by the thread count, and tiles chosen with it
+ * would change the output's last bits with the number of threads. */
 typedef gboolean (*GcutTilesProbe) (GcutTiles *t, int w, int h, gboolean windows,
                                     double *bytes, gpointer data, GError **error);
 /* Sets tile (a multiple of align) and the number of tiles, nx and ny. */

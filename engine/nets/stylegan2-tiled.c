@@ -54,7 +54,7 @@ probe_arena (GcutTiles *t, int w, int h, gboolean windows, double *bytes, gpoint
 
   if (!plan)
     return FALSE;
-  *bytes = gcut_plan_memory_size (plan);
+  *bytes = gcut_plan_arena_size (plan);
   return TRUE;
 }
 

@@ -155,6 +155,54 @@ test_no_space (void)
   g_test_trap_assert_passed ();
 }
 
+/* Automatic tiles depend on the image and the budget only: oneDNN sizes its
+ * workspaces by the thread count, and a budget measured with them tiled an
+ * image near the limit at 16 threads but not at 1, which changes the output's
+ * last bits (tiled runs match one pass to ~1e-7, not exactly).  Over budgets
+ * from a quarter to twice the one-pass memory, runs at 1 and 16 threads cut
+ * the image alike (seen by their progress reports: one per tile and pass). */
+static void
+test_tiles_ignore_threads (void)
+{
+  const int w = 200, h = 136;
+  g_autoptr (GcutNetwork) G = small_generator ();
+  g_autofree float *input = gc_test_image (w, h, 4);
+  g_autofree float *out = g_new0 (float, 3 * w * h);
+  g_autoptr (GError) error = NULL;
+  GcIo io = { w, h, input, out };
+  gsize whole = 0;
+  GcutGeneratorRun run
+      = { w,   h,     0, 0, GCUT_PRECISION_EXACT, gc_io_read, gc_io_write, gc_io_progress,
+          &io, &whole };
+  int differ = 0;
+
+  g_assert_true (gcut_generator_run (G, NULL, &run, &error));
+  g_assert_no_error (error);
+  run.arena_bytes = NULL;
+  for (int k = 0; k < 12; k++)
+    {
+      int reports[2];
+      run.memory_budget = whole / 4 + whole * 7 / 4 * k / 12;
+      for (int i = 0; i < 2; i++)
+        {
+          gcut_backend_set_threads (gcut_backend_cpu (), i ? 16 : 1);
+          io.n_progress = 0;
+          io.last_fraction = 0;
+          g_assert_true (gcut_generator_run (G, NULL, &run, &error));
+          g_assert_no_error (error);
+          reports[i] = io.n_progress;
+        }
+      if (reports[0] != reports[1] && differ++ < 3)
+        g_test_message ("budget %" G_GSIZE_FORMAT
+                        " KiB: %d reports at 1 thread, %d at 16",
+                        run.memory_budget >> 10, reports[0], reports[1]);
+    }
+  gcut_backend_set_threads (gcut_backend_cpu (), 0);
+  if (differ)
+    g_test_fail_printf ("%d budgets of 12 cut the image differently at 1 and 16 threads",
+                        differ);
+}
+
 /* The process's address space in bytes (VmSize). */
 static gsize
 address_space (void)
@@ -237,5 +285,6 @@ main (int argc, char **argv)
   g_test_add_func ("/generator-tiled/read-error", test_read_error);
   g_test_add_func ("/generator-tiled/no-space", test_no_space);
   g_test_add_func ("/generator-tiled/out-of-memory", test_out_of_memory);
+  g_test_add_func ("/generator-tiled/tiles-ignore-threads", test_tiles_ignore_threads);
   return g_test_run ();
 }

@@ -137,8 +137,8 @@ static const Case cases[] = {
   { 1, 1, 0, 2, 2, 0, FALSE, 1 },
   /* Automatic: one window within the default budget, tiles under a small one. */
   { 131, 97, 0, 1, 4, 0, FALSE, 1 },
-  { 200, 136, 0, 2, 2, 6 << 20, TRUE, 2 },
-  { 200, 136, 0, 1, 4, 6 << 20, FALSE, 2 },
+  { 200, 136, 0, 2, 2, 3 << 20, TRUE, 2 },
+  { 200, 136, 0, 1, 4, 3 << 20, FALSE, 2 },
 };
 
 /* Any window of the noise is the same part of the whole grid. */
