@@ -77,7 +77,7 @@ write_rgb (int x, int y, int w, int h, const float *rgb, gpointer data, GError *
     return FALSE;
   for (gsize i = 0; i < n; i++)
     for (int c = 0; c < 3; c++)
-      rgba[4 * i + c] = CLAMP (0.5f * (rgb[c * n + i] + 1.f), 0.f, 1.f);
+      rgba[4 * i + c] = gct_pixel_from_net (rgb[c * n + i]);
   gegl_buffer_set (t->output, &r, 0, babl_format (RGBA), rgba, GEGL_AUTO_ROWSTRIDE);
   return TRUE;
 }

@@ -65,4 +65,9 @@ const char *gct_image_saver (const char *path, GError **error);
 gboolean gct_buffer_get_rgba (GeglBuffer *buffer, const GeglRectangle *rect, float *rgba,
                               GError **error);
 
+/* A network output in [−1, 1] as a pixel value in [0, 1], on the 16-bit grid
+ * so that every conversion a host makes from it agrees (pixels.c); NaN gives
+ * 0. */
+float gct_pixel_from_net (float v);
+
 G_END_DECLS

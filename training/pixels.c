@@ -1,5 +1,5 @@
-/* gegl-cut training: R'G'B'A float pixels out of any GEGL buffer, the same in
- * every process (image-io.h).
+/* gegl-cut training: pixels between GEGL and the networks, the same in every
+ * process whatever conversions babl picks (image-io.h).
  *
  * babl picks among its conversions between two formats by timing them when a
  * process first needs one, and its conversions from 16-bit integers and from
@@ -114,4 +114,19 @@ gct_buffer_get_rgba (GeglBuffer *buffer, const GeglRectangle *rect, float *rgba,
       rgba[i] = how == VIA_LINEAR && i % 4 != 3 ? srgb_encode (v) : (float)v;
     }
   return TRUE;
+}
+
+/* The network's [−1, 1] as [0, 1] on the 16-bit grid, k/65535.  Hosts convert
+ * the result to their formats through babl, and babl's float → u16
+ * conversions round ties differently (x86-64-v3-gggl to even, simple up): a
+ * value a tie away from two u16 values, 1 in 256 of them, came out either way
+ * with the machine's load.  On the grid every conversion agrees: to u16 it is
+ * exact, to u8 it is k/257, never within 1/514 of a tie, and floats keep it. */
+float
+gct_pixel_from_net (float v)
+{
+  double u = ((double)v + 1) * 0.5;
+  if (!(u > 0)) /* NaN too */
+    return 0.f;
+  return (float)(floor (MIN (u, 1.0) * 65535 + 0.5) / 65535);
 }

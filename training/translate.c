@@ -11,12 +11,6 @@ to_net (float v)
   return isfinite (v) ? v * 2.f - 1.f : 0.f;
 }
 
-static float
-from_net (float v)
-{
-  return CLAMP ((v + 1.f) * 0.5f, 0.f, 1.f);
-}
-
 static gboolean
 read_rgb (int x, int y, int w, int h, float *rgb, gpointer data, GError **error)
 {
@@ -37,7 +31,7 @@ write_rgb (int x, int y, int w, int h, const float *rgb, gpointer data, GError *
     for (int i = 0; i < w; i++)
       for (int c = 0; c < 3; c++)
         image->rgba[4 * ((gsize)(y + r) * image->width + x + i) + c]
-            = from_net (rgb[((gsize)c * h + r) * w + i]);
+            = gct_pixel_from_net (rgb[((gsize)c * h + r) * w + i]);
   return TRUE;
 }
 

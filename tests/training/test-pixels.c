@@ -1,9 +1,16 @@
-/* gct_buffer_get_rgba (training/pixels.c): every value of the common formats
- * comes out as a fixed formula gives it, whichever conversions babl picked in
- * this process.  babl times its candidates; for u16 → float one of them
- * (sse2-int16) rounds differently from v / 65535, so reading through babl
- * fails here in most runs, and gave different models and translations from
- * one run to the next. */
+/* Pixels between GEGL and the networks (training/pixels.c), the same
+ * whichever conversions babl picked in this process.  babl times its
+ * candidates and keeps the fastest, and they round differently:
+ *
+ * gct_buffer_get_rgba: every value of the common formats comes out as a fixed
+ * formula gives it.  For u16 → float one candidate (sse2-int16) multiplies by
+ * 1/65535, so reading through babl failed here in most runs, and gave
+ * different models and translations from one run to the next.
+ *
+ * gct_pixel_from_net: translations come out on the 16-bit grid, where babl's
+ * float → u16 conversions agree (x86-64-v3-gggl rounds ties to even, simple
+ * up; about 1 value in 256 of a translation was a tie, so its PNG or 16-bit
+ * GIMP layer changed with the load). */
 #include <math.h>
 #include <string.h>
 
@@ -89,6 +96,31 @@ test_format (gconstpointer data)
                         tc->format, wrong);
 }
 
+/* The float nearest some k/65535 (k integer), k the nearest to the exact
+ * (v + 1)/2·65535 clamped to [0, 65535]; the ends; NaN. */
+static void
+test_from_net (void)
+{
+  GRand *r = g_rand_new_with_seed (11);
+  int wrong = 0;
+  for (int i = 0; i < 1000000; i++)
+    {
+      float v = i < 4 ? (float[]){ -1.f, 1.f, -2.f, 3.f }[i]
+                      : (float)g_rand_double_range (r, -1.05, 1.05);
+      float p = gct_pixel_from_net (v);
+      double k = floor (p * 65535.0 + 0.5);
+      double want = CLAMP (((double)v + 1) * 0.5 * 65535, 0, 65535);
+      if ((p != (float)(k / 65535) || fabs (k - want) > 0.5) && wrong++ < 3)
+        g_test_message ("%.9g gives %.9g (%.9g/65535), expected the grid value nearest "
+                        "%.9g/65535",
+                        v, p, p * 65535.0, want);
+    }
+  g_rand_free (r);
+  g_assert_cmpfloat (gct_pixel_from_net (NAN), ==, 0.f);
+  if (wrong)
+    g_test_fail_printf ("%d values off the 16-bit grid or not nearest", wrong);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -108,6 +140,7 @@ main (int argc, char **argv)
       g_strdelimit (name, "' ", '_');
       g_test_add_data_func (name, &cases[i], test_format);
     }
+  g_test_add_func ("/pixels/from-net", test_from_net);
   status = g_test_run ();
   gegl_exit ();
   return status;
