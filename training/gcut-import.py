@@ -381,6 +381,16 @@ def parse_safetensors(raw, path):
     return tensors, metadata
 
 
+def unpickling_refusal(e):
+    """The line of torch's weights_only refusal that names what was refused:
+    torch 1.13 puts it after "WeightsUnpickler error:", torch 2.6 on a line
+    of its own ("Trying to load unsupported GLOBAL posix.mkdir …") after a
+    paragraph about the changed default."""
+    lines = [line.strip() for line in str(e).split("WeightsUnpickler error:")[-1].splitlines()]
+    named = [line for line in lines if "GLOBAL" in line]
+    return (named or [line for line in lines if line] or [""])[0]
+
+
 def load_pth(raw, path):
     """The state dict of a torch.save file, tensors only: weights_only=True
     refuses any other class without building it."""
@@ -396,9 +406,8 @@ def load_pth(raw, path):
                       "file (torch.load weights_only); use PyTorch 1.13 or later"
                       % torch.__version__) from None
     except pickle.UnpicklingError as e:  # what weights_only refuses
-        why = str(e).split("WeightsUnpickler error:")[-1].strip().splitlines()
         raise Failure("refusing %s: it is not a checkpoint of tensors only (%s); gcut-import "
-                      "never runs code from a file" % (path, why[0] if why else "")) from None
+                      "never runs code from a file" % (path, unpickling_refusal(e))) from None
     except Exception as e:  # a damaged file: RuntimeError, EOFError, …
         raise Failure("cannot read %s as a PyTorch checkpoint: %s"
                       % (path, str(e).strip().split("\n")[0] or type(e).__name__)) from None
