@@ -277,9 +277,12 @@ def mean_scores(rows, method):
 # ---- the run --------------------------------------------------------------
 
 def git_describe():
-    def git(*a):
-        return subprocess.run(["git", "-C", SOURCE_ROOT] + list(a), stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True).stdout.strip()
+    def git(*a):  # "" where git is not installed or this is no checkout
+        try:
+            return subprocess.run(["git", "-C", SOURCE_ROOT] + list(a), stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True).stdout.strip()
+        except OSError:
+            return ""
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no")
                      else "")

@@ -279,9 +279,12 @@ def strength_zero_is_the_input():
     for model in (TUNED, MODEL):
         a, _ = strength(model, 0, "s0")
         assert np.array_equal(a, load(tmp("in.npy"))), "strength 0 changed the input"
+    # The tool reads pixels by its own formula (training/pixels.c), which
+    # may differ from babl's conversion in the last bit (Debian 13's babl).
     run([os.path.join(BUILD, "training", "gcut-translate"), "--strength", "0", TUNED, FOREST,
          tmp("s0-tool.npy")])
-    assert np.array_equal(load(tmp("s0-tool.npy")), load(tmp("in.npy"))), "the tool changed it"
+    tool = load(tmp("s0-tool.npy"))
+    assert np.abs(tool - load(tmp("in.npy"))).max() <= 1e-6, "the tool changed it"
 
 
 @case
