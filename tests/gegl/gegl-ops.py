@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from PIL import Image
 BUILD, SOURCE, GEGL_PLUGINS, OP_LABELS = sys.argv[1:5]
 sys.path.insert(0, os.path.join(SOURCE, "tests"))
 from png_bomb import write_png_bomb  # noqa: E402
+from tap import case, finish  # noqa: E402
 SAMPLES = os.path.join(SOURCE, "data", "samples")
 TINY_RECIPE = os.path.join(SOURCE, "tests", "training", "tiny-recipe.json")
 TINY_SINCUT_RECIPE = os.path.join(SOURCE, "tests", "training", "tiny-sincut-recipe.json")
@@ -26,7 +28,6 @@ TMP = tempfile.mkdtemp(prefix="gcut-gegl-")
 ENV = dict(os.environ, GEGL_PATH=os.path.join(BUILD, "operations") + ":" + GEGL_PLUGINS,
            GEGL_CUT_MODEL_PATH=TMP, OMP_WAIT_POLICY="passive",
            GEGL_CUT_LOCALEDIR=os.path.join(BUILD, "po"), LANGUAGE="", LC_ALL="C.UTF-8")
-results = []
 
 
 def run(args, env=None, check=True, preexec_fn=None, timeout=600):
@@ -54,15 +55,6 @@ def load(path):
     if path.endswith(".npy"):
         return np.load(path).astype(np.float64)
     return np.asarray(Image.open(path)).astype(np.float64)
-
-
-def case(fn):
-    try:
-        fn()
-        results.append((True, fn.__name__, ""))
-    except Exception as e:  # every failure is reported, the others still run
-        results.append((False, fn.__name__, str(e)))
-    return fn
 
 
 def make_model(name="tiny", recipe=TINY_RECIPE, steps=3):
@@ -523,9 +515,4 @@ def labels_translated():
     assert "Contrastive Translation" in english and "Modell" not in english
 
 
-print(f"1..{len(results)}")
-for i, (ok, name, why) in enumerate(results, 1):
-    print(f"{'ok' if ok else 'not ok'} {i} {name}")
-    for line in why.splitlines():
-        print(f"# {line}")
-sys.exit(0)
+finish(lambda: shutil.rmtree(TMP, ignore_errors=True))

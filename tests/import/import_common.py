@@ -6,33 +6,21 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
 import tempfile
 
-results = []
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import tap  # noqa: E402
+from tap import case  # noqa: E402,F401  (the import tests' @case)
+
 TMP = tempfile.mkdtemp(prefix="gcut-import-")
 
 
-def case(fn):
-    """Runs fn now; every failure is reported, the other cases still run."""
-    try:
-        fn()
-        results.append((True, fn.__name__, ""))
-    except Exception as e:
-        results.append((False, fn.__name__, "%s: %s" % (type(e).__name__, e)))
-    return fn
-
-
 def finish():
-    print("1..%d" % len(results))
-    for i, (ok, name, why) in enumerate(results, 1):
-        print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
-        for line in why.splitlines():
-            print("# " + line)
-    subprocess.run(["rm", "-rf", TMP])
-    sys.exit(0 if all(ok for ok, _, _ in results) else 1)
+    tap.finish(lambda: shutil.rmtree(TMP, ignore_errors=True))
 
 
 def tmp(name):

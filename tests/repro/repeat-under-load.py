@@ -32,6 +32,10 @@ import zlib
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import tap  # noqa: E402
+from tap import case  # noqa: E402
+
 REPEATS = 20
 THREADS = "3"  # more threads than a 2-core CI machine has: the most scheduling noise
 
@@ -46,7 +50,6 @@ TMP = tempfile.mkdtemp(prefix="gcut-repro-")
 ENV = dict(os.environ, GEGL_PATH=os.path.join(BUILD, "operations") + ":" + GEGL_PLUGINS,
            OMP_NUM_THREADS=THREADS, OMP_WAIT_POLICY="passive",
            XDG_CACHE_HOME=os.path.join(TMP, "cache"))
-results = []
 
 
 def tmp(*names):
@@ -173,15 +176,6 @@ def png_pixels(path):
     return out.reshape(h, w, channels), depth
 
 
-def case(fn):
-    try:
-        fn()
-        results.append((True, fn.__name__, ""))
-    except Exception as e:  # every failure is reported, the others still run
-        results.append((False, fn.__name__, str(e)))
-    return fn
-
-
 def same(name, digests):
     """Every repeat's digest must be the first one's."""
     odd = [i for i, d in enumerate(digests) if d != digests[0]]
@@ -306,10 +300,4 @@ def gimp_plug_in():
         assert not odd, f"{bits}-bit image: the plug-in's layers {odd} differ from the gegl CLI's"
 
 
-print(f"1..{len(results)}")
-for i, (ok, name, why) in enumerate(results, 1):
-    print(f"{'ok' if ok else 'not ok'} {i} {name}")
-    for line in why.splitlines():
-        print("# " + line)
-shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(0 if all(ok for ok, _, _ in results) else 1)
+tap.finish(lambda: shutil.rmtree(TMP, ignore_errors=True))
