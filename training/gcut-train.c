@@ -217,6 +217,30 @@ on_progress (const GctProgress *p, gpointer data)
 
 /* A file in the current folder is meant even without a '/' (as by
  * gcut-translate); other bare names are installed models. */
+/* Run from the build tree, before installing: where a bare name is in none
+ * of the data folders, the source tree's (recipes, and the base models the
+ * GIMP qualities' recipes start from). */
+static gboolean
+use_source_tree (const GError *error, const char *env, const char *dir)
+{
+  if (!g_error_matches (error, GCP_ERROR, GCP_ERROR_NOT_FOUND) || g_getenv (env)
+      || !g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return FALSE;
+  g_setenv (env, dir, TRUE);
+  return TRUE;
+}
+
+static void
+find_base_in_source_tree (const GcpRecipe *recipe)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *found = NULL;
+
+  if (recipe->init && *recipe->init && !strchr (recipe->init, '/')
+      && !(found = gcp_model_find (recipe->init, &error)))
+    use_source_tree (error, "GEGL_CUT_MODEL_PATH", GCT_SOURCE_MODELS);
+}
+
 static char *
 local_file (const char *name)
 {
@@ -424,17 +448,11 @@ main (int argc, char **argv)
   else
     {
       recipe = gcp_recipe_load (recipe_name, &error);
-#ifdef GCT_SOURCE_RECIPES
-      /* Run from the build tree, before installing: the source tree's recipes. */
-      if (!recipe && g_error_matches (error, GCP_ERROR, GCP_ERROR_NOT_FOUND)
-          && !g_getenv ("GEGL_CUT_RECIPE_PATH")
-          && g_file_test (GCT_SOURCE_RECIPES, G_FILE_TEST_IS_DIR))
+      if (!recipe && use_source_tree (error, "GEGL_CUT_RECIPE_PATH", GCT_SOURCE_RECIPES))
         {
           g_clear_error (&error);
-          g_setenv ("GEGL_CUT_RECIPE_PATH", GCT_SOURCE_RECIPES, TRUE);
           recipe = gcp_recipe_load (recipe_name, &error);
         }
-#endif
       if (recipe)
         {
           if (steps > 0)
@@ -446,6 +464,7 @@ main (int argc, char **argv)
               g_free (recipe->init);
               recipe->init = g_str_equal (init, "none") ? NULL : local_file (init);
             }
+          find_base_in_source_tree (recipe);
           trainer = gct_trainer_new_from_sets (recipe, content, style, backend, &error);
         }
     }

@@ -8,7 +8,9 @@ One step each on a small photo, so the full-size recipes (cut, monce, sincut,
 …) fit in CI time: the step builds and runs every network and loss the recipe
 names, and the op then keeps the result, saves it and translates with it.  The
 saved model must give the op's own picture through gcut:translate."""
+import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -22,7 +24,8 @@ SAMPLES = os.path.join(SOURCE, "data", "samples")
 PHOTO = os.path.join(SAMPLES, "forest-small.png")
 TMP = tempfile.mkdtemp(prefix="gcut-recipes-")
 ENV = dict(os.environ, GEGL_PATH=os.path.join(BUILD, "operations") + ":" + GEGL_PLUGINS,
-           GEGL_CUT_RECIPE_PATH=RECIPES, OMP_WAIT_POLICY="passive", LC_ALL="C.UTF-8")
+           GEGL_CUT_RECIPE_PATH=RECIPES, OMP_WAIT_POLICY="passive", LC_ALL="C.UTF-8",
+           GEGL_CUT_MODEL_PATH=os.path.join(SOURCE, "data", "models"))
 
 
 def gegl(*args):
@@ -43,6 +46,11 @@ def trains(name):
     a, b, src = (np.asarray(Image.open(p)).astype(np.float64) for p in (out, applied, PHOTO))
     assert np.abs(a[..., :3] - src[..., :3]).mean() > 1, "the output is the photo"
     assert np.abs(a - b).max() <= 1, f"the saved model differs by {np.abs(a - b).max()}"
+    base = json.load(open(os.path.join(RECIPES, name + ".json"))).get("init")
+    if base:  # a recipe that names a base fine-tunes from it, and says so
+        with open(model, "rb") as f:
+            meta = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))["__metadata__"]
+        assert json.loads(meta.get("base", "{}")).get("name") == base, f"no record of {base}"
 
 
 names = sorted(f[:-5] for f in os.listdir(RECIPES) if f.endswith(".json"))

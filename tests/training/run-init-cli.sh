@@ -3,7 +3,7 @@
 # fine-tuned; --init none over a recipe that names a base; a folder of photos
 # with a file that is not an image (noted, skipped); the reconstruction recipe
 # base-photo.json on --style alone; a base of another architecture refused
-# with the keys that differ.
+# with the keys that differ; the qualities' base found from the build tree.
 # Usage: run-init-cli.sh GCUT_TRAIN RECIPE CONTENT STYLE BASE_PHOTO_RECIPE
 set -u
 train=$1 recipe=$2 content=$3 style=$4 base_photo=$5
@@ -48,6 +48,15 @@ t --style "$dir/photos" --style "$style" --recipe "$base_photo" \
 grep -q '^Training on none (content) and 3 images (style)' "$dir/out" \
   || fail "base-photo: the sides"
 grep -q ' L1_idt [0-9.e-]* G [0-9.e-]* |' "$dir/out" || fail "base-photo: other losses"
+
+# The GIMP qualities' recipes name the shipped base: found from the build
+# tree, before installing, with no search path set.
+(unset GEGL_CUT_MODEL_PATH GEGL_CUT_RECIPE_PATH
+ export XDG_DATA_HOME="$dir/none" XDG_DATA_DIRS="$dir/none"
+ t --content "$content" --style "$style" --recipe quick -o "$dir/quick.safetensors") \
+  || fail "quick from the build tree"
+grep -q '^Fine-tuning from the base model base-photo (SHA-256 ' "$dir/out" \
+  || fail "quick did not start from base-photo"
 
 sed 's/"ngf": 8,/"ngf": 16,/' "$recipe" >"$dir/wide.json"
 t --content "$content" --style "$style" --recipe "$dir/wide.json" --init my-base \
