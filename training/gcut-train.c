@@ -215,8 +215,6 @@ on_progress (const GctProgress *p, gpointer data)
   return TRUE;
 }
 
-/* A file in the current folder is meant even without a '/' (as by
- * gcut-translate); other bare names are installed models. */
 /* Run from the build tree, before installing: where a bare name is in none
  * of the data folders, the source tree's (recipes, and the base models the
  * GIMP qualities' recipes start from). */
@@ -241,6 +239,8 @@ find_base_in_source_tree (const GcpRecipe *recipe)
     use_source_tree (error, "GEGL_CUT_MODEL_PATH", GCT_SOURCE_MODELS);
 }
 
+/* A file in the current folder is meant even without a '/' (as by
+ * gcut-translate); other bare names are installed models. */
 static char *
 local_file (const char *name)
 {
