@@ -20,6 +20,7 @@ struct _GcutOpsModel
   GcpGeneratorConfig architecture;
   GcpBaseRecord base; /* name NULL: none */
   char *folder;
+  float *palette;      /* the file's (gcp_model_palette); NULL: none */
   GMutex lock;         /* for what follows */
   GcutNetwork *base_G; /* the base's generator, once loaded */
   double strength[N_STRENGTHS];
@@ -69,6 +70,7 @@ gcut_ops_model_unref (GcutOpsModel *model)
   g_free (model->base.name);
   g_free (model->base.sha256);
   g_free (model->folder);
+  g_free (model->palette);
   gcut_network_free (model->base_G);
   for (int i = 0; i < N_STRENGTHS; i++)
     gcut_ops_model_unref (model->at[i]);
@@ -86,6 +88,12 @@ GcutNetwork *
 gcut_ops_model_heads (GcutOpsModel *model)
 {
   return model->F;
+}
+
+const float *
+gcut_ops_model_palette (GcutOpsModel *model)
+{
+  return model->palette;
 }
 
 /* F is optional: models from before it was saved, or from other tools, still
@@ -125,6 +133,9 @@ load (const char *path, GError **error)
   G = gcp_model_steal_generator (file);
   model = gcut_ops_model_new (G, load_heads (file, G));
   model->architecture = *gcp_model_architecture (file);
+  if (gcp_model_palette (file))
+    model->palette = g_memdup2 (gcp_model_palette (file),
+                                3 * GCP_PALETTE_LEVELS * sizeof *model->palette);
   if ((base = gcp_model_base (file)))
     {
       model->base.name = g_strdup (base->name);

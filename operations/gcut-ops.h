@@ -32,6 +32,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcutOpsModel, gcut_ops_model_unref)
 GcutOpsModel *gcut_ops_model_at_strength (GcutOpsModel *model, double s, GError **error);
 GcutNetwork *gcut_ops_model_generator (GcutOpsModel *model);
 GcutNetwork *gcut_ops_model_heads (GcutOpsModel *model); /* NULL without F */
+/* The palette of a model file that has one (gcp_model_palette), else NULL;
+ * an interpolation at a strength has none of its own. */
+const float *gcut_ops_model_palette (GcutOpsModel *model);
 
 /* R'G'B'A float of the whole input box, as the engine's NCHW RGB in [-1, 1].
  * NaN becomes 0 and values are clamped to [0, 1] first: the networks were
@@ -47,6 +50,12 @@ gboolean gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *bac
                              int tile_size, guint64 noise_seed, GeglBuffer *input,
                              GeglBuffer *output, const GeglRectangle *box, double from,
                              double to, GError **error);
+
+/* Moves the pixels of output's box by amount (0…1) to the palette levels
+ * (gct-palette.h): a pass over the box for its histogram, a pass to map it,
+ * a strip of rows at a time. */
+void gcut_ops_match_palette (GeglBuffer *output, const GeglRectangle *box,
+                             const float *levels, double amount);
 
 /* A failed run: the reason goes to the op's outputs (see
  * gcut_ops_report_error) and to a warning on the console, and the input is

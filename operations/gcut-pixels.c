@@ -2,6 +2,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include <gct-palette.h>
+
 #include "gcut-ops.h"
 #include "image-io.h"
 
@@ -124,6 +126,41 @@ gcut_ops_translate (GeglOperation *op, GcutNetwork *G, GcutBackend *backend,
     }
   g_propagate_error (error, local);
   return FALSE;
+}
+
+/* Row strip i of box, rows high. */
+static GeglRectangle
+strip_at (const GeglRectangle *box, int y, int rows)
+{
+  return (GeglRectangle){ box->x, box->y + y, box->width, MIN (rows, box->height - y) };
+}
+
+void
+gcut_ops_match_palette (GeglBuffer *output, const GeglRectangle *box, const float *levels,
+                        double amount)
+{
+  const Babl *format = babl_format (RGBA);
+  int rows = MAX (1, (1 << 18) / MAX (box->width, 1));
+  g_autofree float *strip = g_new (float, (gsize)box->width *rows * 4);
+  g_autoptr (GctHistogram) histogram = gct_histogram_new ();
+  g_autoptr (GctPaletteMap) map = NULL;
+
+  for (int y = 0; y < box->height; y += rows)
+    {
+      GeglRectangle r = strip_at (box, y, rows);
+      gegl_buffer_get (output, &r, 1.0, format, strip, GEGL_AUTO_ROWSTRIDE,
+                       GEGL_ABYSS_NONE);
+      gct_histogram_add (histogram, strip, (gsize)r.width * r.height);
+    }
+  map = gct_palette_map_new (histogram, levels);
+  for (int y = 0; y < box->height; y += rows)
+    {
+      GeglRectangle r = strip_at (box, y, rows);
+      gegl_buffer_get (output, &r, 1.0, format, strip, GEGL_AUTO_ROWSTRIDE,
+                       GEGL_ABYSS_NONE);
+      gct_palette_map_apply (map, strip, strip, (gsize)r.width * r.height, amount);
+      gegl_buffer_set (output, &r, 0, format, strip, GEGL_AUTO_ROWSTRIDE);
+    }
 }
 
 void

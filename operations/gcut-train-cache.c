@@ -14,6 +14,7 @@ struct _GcutTrainResult
   GcpGeneratorConfig architecture;
   char *recipe_json, *training_json;
   GcpBaseRecord base; /* name NULL: none */
+  float *palette;     /* NULL: none */
 };
 
 /* Two results: the run being tuned and the one before, to compare. */
@@ -50,6 +51,9 @@ gcut_train_result_new (GctTrainer *trainer, const char *key, GError **error)
       r->base.name = g_strdup (base->name);
       r->base.sha256 = g_strdup (base->sha256);
     }
+  if (gct_trainer_palette (trainer))
+    r->palette = g_memdup2 (gct_trainer_palette (trainer),
+                            3 * GCP_PALETTE_LEVELS * sizeof *r->palette);
   return g_steal_pointer (&r);
 }
 
@@ -72,6 +76,7 @@ gcut_train_result_unref (GcutTrainResult *r)
   g_free (r->training_json);
   g_free (r->base.name);
   g_free (r->base.sha256);
+  g_free (r->palette);
   g_free (r);
 }
 
@@ -81,12 +86,19 @@ gcut_train_result_generator (GcutTrainResult *r)
   return r->G;
 }
 
+const float *
+gcut_train_result_palette (GcutTrainResult *r)
+{
+  return r->palette;
+}
+
 gboolean
 gcut_train_result_save (GcutTrainResult *r, const char *path, GError **error)
 {
   g_autoptr (GcpSafetensorsWriter) w
       = gcp_model_writer_new (r->G, &r->architecture, r->recipe_json, r->training_json);
   gcp_model_writer_set_base (w, r->base.name ? &r->base : NULL);
+  gcp_model_writer_set_palette (w, r->palette);
   if (r->F)
     gcp_network_add_to (r->F, w, "F.");
   return gcp_safetensors_writer_save (w, path, error);

@@ -15,6 +15,8 @@ GcutTrainResult *gcut_train_result_new (GctTrainer *trainer, const char *key,
 void gcut_train_result_unref (GcutTrainResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcutTrainResult, gcut_train_result_unref)
 GcutNetwork *gcut_train_result_generator (GcutTrainResult *result);
+/* The style's palette when the recipe records one (gct_trainer_palette). */
+const float *gcut_train_result_palette (GcutTrainResult *result);
 /* Writes the model file (atomically), as gcut-train would. */
 gboolean gcut_train_result_save (GcutTrainResult *result, const char *path,
                                  GError **error);

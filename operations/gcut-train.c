@@ -216,6 +216,9 @@ process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *aux, GeglBuffe
       gcut_ops_fail (operation, &o->error, &o->failed, error, input, output, &box);
       return TRUE;
     }
+  /* As gcut:translate shows the saved model by default: with its palette. */
+  if (gcut_train_result_palette (trained))
+    gcut_ops_match_palette (output, &box, gcut_train_result_palette (trained), 1.0);
   gcut_ops_clear_error (operation, &o->error, &o->failed);
   return TRUE;
 }

@@ -39,6 +39,14 @@ property_double (strength, _("Strength"), 1.0)
   value_range (0.0, 1.0)
   ui_range (0.0, 1.0)
 
+property_double (palette, _("Painting's colours"), 1.0)
+  description (_("How far the result takes the tones and colours of the painting "
+                 "the model learned: 1 the painting's, 0 the network's own. Only "
+                 "models trained with a palette (Quick, Balanced) have one; even at "
+                 "strength 0 they recolour"))
+  value_range (0.0, 1.0)
+  ui_range (0.0, 1.0)
+
 property_int (seed, _("Seed"), 0)
   description (_("Random seed for models whose generator uses noise"))
   value_range (0, G_MAXINT)
@@ -102,39 +110,51 @@ at_strength (GeglOperation *operation, GcutOpsModel *model, gboolean *by_pixels)
   return at ? at : gcut_ops_model_ref (model);
 }
 
+/* The generator's result at the op's strength, in output; FALSE with error. */
+static gboolean
+run_generator (GeglOperation *operation, GcutOpsModel *model, GeglBuffer *input,
+               GeglBuffer *output, const GeglRectangle *box, GError **error)
+{
+  GeglProperties *o = GEGL_PROPERTIES (operation);
+  g_autoptr (GcutOpsModel) run = NULL;
+  GcutBackend *backend;
+  gboolean by_pixels = FALSE;
+
+  /* No effect at all: the input itself (gct-strength.h says why). */
+  if (o->strength <= 0)
+    {
+      gegl_buffer_copy (input, box, GEGL_ABYSS_NONE, output, box);
+      return TRUE;
+    }
+  if (!(backend = gcut_ops_backend (o->device, error)))
+    return FALSE;
+  run = at_strength (operation, model, &by_pixels);
+  if (!gcut_ops_translate (operation, gcut_ops_model_generator (run), backend,
+                           o->tile_size, o->seed, input, output, box, 0.0, 1.0, error))
+    return FALSE;
+  if (by_pixels && o->strength < 1)
+    blend (input, output, box, o->strength);
+  return TRUE;
+}
+
 static gboolean
 process (GeglOperation *operation, GeglBuffer *input, GeglBuffer *output,
          const GeglRectangle *result, gint level)
 {
   GeglProperties *o = GEGL_PROPERTIES (operation);
   GeglRectangle box = gcut_ops_whole_input (operation, result);
-  g_autoptr (GcutOpsModel) model = NULL, run = NULL;
+  g_autoptr (GcutOpsModel) model = NULL;
   g_autoptr (GError) error = NULL;
-  GcutBackend *backend;
-  gboolean by_pixels = FALSE;
 
-  if (gcut_ops_check_size (operation, &error))
-    model = gcut_ops_model_get (o->model, &error);
-  /* No effect at all: the input itself (gct-strength.h says why). */
-  if (model && o->strength <= 0)
-    {
-      gegl_buffer_copy (input, &box, GEGL_ABYSS_NONE, output, &box);
-      gcut_ops_clear_error (operation, &o->error, &o->failed);
-      return TRUE;
-    }
-  backend = model ? gcut_ops_backend (o->device, &error) : NULL;
-  if (backend)
-    run = at_strength (operation, model, &by_pixels);
-  if (!backend
-      || !gcut_ops_translate (operation, gcut_ops_model_generator (run), backend,
-                              o->tile_size, o->seed, input, output, &box, 0.0, 1.0,
-                              &error))
+  if (!gcut_ops_check_size (operation, &error)
+      || !(model = gcut_ops_model_get (o->model, &error))
+      || !run_generator (operation, model, input, output, &box, &error))
     {
       gcut_ops_fail (operation, &o->error, &o->failed, error, input, output, &box);
       return TRUE;
     }
-  if (by_pixels && o->strength < 1)
-    blend (input, output, &box, o->strength);
+  if (gcut_ops_model_palette (model) && o->palette > 0)
+    gcut_ops_match_palette (output, &box, gcut_ops_model_palette (model), o->palette);
   gcut_ops_clear_error (operation, &o->error, &o->failed);
   return TRUE;
 }

@@ -15,7 +15,8 @@ struct _GcpModel
   GcpSafetensors *st;
   GcpGeneratorConfig architecture;
   GcutNetwork *G;
-  GcpBaseRecord base; /* name NULL: none */
+  GcpBaseRecord base;   /* name NULL: none */
+  const float *palette; /* in st; NULL: none */
 };
 
 void
@@ -64,6 +65,12 @@ const GcpBaseRecord *
 gcp_model_base (const GcpModel *model)
 {
   return model->base.name ? &model->base : NULL;
+}
+
+const float *
+gcp_model_palette (const GcpModel *model)
+{
+  return model->palette;
 }
 
 char *
@@ -326,7 +333,7 @@ gcp_model_load_network (const GcpModel *model, const char *prefix, GcutNetwork *
  * v and step each) and the trainer's own (step, seconds, random streams, loss
  * history; TRAINER_TENSORS leaves room for more). */
 static const char *const tensor_prefixes[]
-    = { "G.", "D.", "F.", "adam.G.", "adam.D.", "adam.F.", "trainer.", NULL };
+    = { "G.", "D.", "F.", "adam.G.", "adam.D.", "adam.F.", "trainer.", "palette", NULL };
 #define ADAM_TENSORS 3
 #define TRAINER_TENSORS 16
 /* The largest StyleGAN2-lite discriminator gcut_stylegan2_discriminator_new
@@ -374,7 +381,7 @@ compute_model_limits (gpointer data)
                  &n_d2, &longest);
   count_tensors (gcut_patch_heads_new (taps, GCUT_GENERATOR_N_TAPS, 1), &n_f, &longest);
   limits->max_tensors
-      = MAX (n_g, n_g2) + MAX (n_d, n_d2) + n_f + 3 * ADAM_TENSORS + TRAINER_TENSORS;
+      = MAX (n_g, n_g2) + MAX (n_d, n_d2) + n_f + 3 * ADAM_TENSORS + TRAINER_TENSORS + 1;
   limits->max_header_bytes
       = METADATA_BYTES
         + (guint64)limits->max_tensors * (strlen ("adam.G.") + longest + ENTRY_BYTES);
@@ -392,6 +399,45 @@ gcp_model_header_limits (void)
 }
 
 /* ---- reading ---- */
+
+/* The "palette" tensor, when there is one: its shape, and levels that are
+ * finite, in their channel's range and non-decreasing (a map built from them
+ * must be monotone). */
+static gboolean
+read_palette (const GcpSafetensors *st, const float **palette, GError **error)
+{
+  static const char *const channel[3] = { "Y'", "Cb", "Cr" };
+  static const double lo[3] = { 0, -0.5, -0.5 };
+  const gint64 shape[2] = { 3, GCP_PALETTE_LEVELS };
+  g_autoptr (GError) local = NULL;
+  const float *p;
+
+  *palette = NULL;
+  if (!gcp_safetensors_lookup (st, "palette"))
+    return TRUE;
+  if (!(p = gcp_safetensors_get_f32 (st, "palette", 2, shape, &local)))
+    {
+      g_set_error (error, GCP_ERROR, GCP_ERROR_CORRUPT, "the palette: %s",
+                   local->message);
+      return FALSE;
+    }
+  for (int c = 0; c < 3; c++)
+    for (int i = 0; i < GCP_PALETTE_LEVELS; i++)
+      {
+        float v = p[c * GCP_PALETTE_LEVELS + i];
+        if (!(v >= lo[c] && v <= lo[c] + 1)
+            || (i && v < p[c * GCP_PALETTE_LEVELS + i - 1]))
+          {
+            g_set_error (error, GCP_ERROR, GCP_ERROR_CORRUPT,
+                         "the palette's %s level %d (%g) is out of range or below "
+                         "the level before it",
+                         channel[c], i, v);
+            return FALSE;
+          }
+      }
+  *palette = p;
+  return TRUE;
+}
 
 static GcpModel *
 model_from_file (GcpSafetensors *st_in, GError **error)
@@ -469,7 +515,7 @@ model_from_file (GcpSafetensors *st_in, GError **error)
 
   model = g_new0 (GcpModel, 1);
   model->architecture = config;
-  if (!read_base (st, &model->base, error))
+  if (!read_base (st, &model->base, error) || !read_palette (st, &model->palette, error))
     return NULL;
   model->st = g_steal_pointer (&st);
   model->G = gcp_generator_new (&config, error);
@@ -694,6 +740,14 @@ gcp_model_writer_set_base (GcpSafetensorsWriter *w, const GcpBaseRecord *base)
   g_autofree char *json = base ? gcp_base_record_to_json (base) : NULL;
   if (json)
     gcp_safetensors_writer_set_metadata (w, "base", json);
+}
+
+void
+gcp_model_writer_set_palette (GcpSafetensorsWriter *w, const float *levels)
+{
+  const gint64 shape[2] = { 3, GCP_PALETTE_LEVELS };
+  if (levels)
+    gcp_safetensors_writer_add (w, "palette", GCP_DTYPE_F32, 2, shape, levels);
 }
 
 gboolean

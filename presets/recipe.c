@@ -86,6 +86,10 @@ static const Field fields[] = {
   { "init", F_STRING, O (init), 0, 0, FALSE, FALSE, NULL, 0,
     "the base model fine-tuning starts from: a model name or a file path (its "
     "generator must be architecture.generator); absent or empty: random weights" },
+  BOOL ("palette", palette, FALSE,
+        "record the style images' palette (their tones and colours) in the model; "
+        "translating then matches the output to it (gcut:translate's and "
+        "gcut-translate's palette amount)"),
 
   OBJ ("architecture", "the networks"),
   OBJ ("architecture.generator", "the generator G (saved in models)"),

@@ -60,5 +60,8 @@ void gct_set_sampler_image (const GctSetSampler *sampler, guint i, int *width,
 /* The set's checksum: the image's SHA-256 for one image, else the SHA-256 of
  * the images' checksums, in order, each followed by a newline. */
 const char *gct_set_sampler_sha256 (const GctSetSampler *sampler);
+/* The palette of all the set's pixels, as read (gct-palette.h), into levels
+ * (3 × GCP_PALETTE_LEVELS floats); FALSE when no pixel had any alpha. */
+gboolean gct_set_sampler_palette (const GctSetSampler *sampler, float *levels);
 
 G_END_DECLS

@@ -44,6 +44,7 @@
 
 #include "gct-random.h"
 #include "gct-resample.h"
+#include "gct-palette.h"
 #include "image-io.h"
 
 G_BEGIN_DECLS
@@ -74,12 +75,13 @@ typedef struct
 typedef struct _GctSampler GctSampler;
 
 /* Reads the image once, keeping what the mode needs (see above).  digest, when
- * not NULL, receives the image's R'G'B'A float rows, top to bottom.  Fails
+ * not NULL, receives the image's R'G'B'A float rows, top to bottom, and
+ * histogram, when not NULL, its pixels (gct-palette.h).  Fails
  * with GCT_SAMPLING_ERROR on an empty image or an impossible configuration,
  * with the reader's error, or with GCUT_ERROR_OUT_OF_MEMORY; the message names
  * the image and its size. */
 GctSampler *gct_sampler_new (GctImageReader *image, const GctSamplingConfig *config,
-                             GChecksum *digest, GError **error);
+                             GChecksum *digest, GctHistogram *histogram, GError **error);
 void gct_sampler_free (GctSampler *sampler);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GctSampler, gct_sampler_free)
 

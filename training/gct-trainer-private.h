@@ -63,7 +63,9 @@ struct _GctTrainer
   GctAdam *adam_G, *adam_D, *adam_F;
   /* NULL for a side no loss reads (no content crops without GAN, NCE and SRC) */
   GctSetSampler *sx, *sy;
-  GcpBaseRecord base;       /* name NULL: random initialization */
+  GcpBaseRecord base;   /* name NULL: random initialization */
+  gboolean has_palette; /* the recipe's palette, of the style images: */
+  float palette[3 * GCP_PALETTE_LEVELS];
   gboolean heads_from_base; /* F came from the base too */
   GctRng rng[N_RNG];        /* crops, patches, noise */
   gint64 step;

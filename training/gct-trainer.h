@@ -149,6 +149,9 @@ GcutNetwork *gct_trainer_heads (GctTrainer *trainer);
  * heads_from_base (may be NULL) tells whether F came from it too. */
 const GcpBaseRecord *gct_trainer_base (const GctTrainer *trainer,
                                        gboolean *heads_from_base);
+/* The style images' palette (gct-palette.h) when the recipe records one,
+ * else NULL. */
+const float *gct_trainer_palette (const GctTrainer *trainer);
 gint64 gct_trainer_step_count (const GctTrainer *trainer);
 gint64 gct_trainer_total_steps (const GctTrainer *trainer);
 

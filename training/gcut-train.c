@@ -30,6 +30,7 @@
 #include "gct-file-set.h"
 #include "gct-image-set.h"
 #include "gct-loss-curve.h"
+#include "gct-palette.h"
 #include "gct-trainer.h"
 #include "gct-translate.h"
 #include "image-io.h"
@@ -162,10 +163,15 @@ snapshot (gint64 step)
   if (gct_file_set_lookup (inputs, path))
     g_set_error (&error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
                  "not written over the input %s", gct_file_set_lookup (inputs, path));
-  if (error || !image
-      || !gct_translate_image (gct_trainer_generator (the_trainer), backend, prec, image,
-                               0, 0, NULL, &error)
-      || !gct_image_save (image, path, &error))
+  /* As gcut-translate will show the model: with its palette. */
+  if (!error && image
+      && gct_translate_image (gct_trainer_generator (the_trainer), backend, prec, image,
+                              0, 0, NULL, &error))
+    {
+      gct_palette_match_image (gct_trainer_palette (the_trainer), image, 1.0);
+      gct_image_save (image, path, &error);
+    }
+  if (error)
     {
       g_printerr ("%sgcut-train: snapshot at step %" G_GINT64_FORMAT ": %s\n",
                   is_tty ? "\n" : "", step, error->message);

@@ -5,7 +5,8 @@
  *
  * MODEL is a model file (a path, or a bare name found by gcp_model_find).
  * --strength applies less of its style, as gcut:translate's strength does
- * (gct-strength.h).
+ * (gct-strength.h); then --palette moves the result's tones and colours to
+ * the painting's, for a model that records them (gct-palette.h).
  * With --untrained there is no MODEL: the generator is the CUT ResnetGenerator
  * initialized as the official code does (--seed, --ngf, --n-blocks), which
  * exercises the inference path without a trained model.
@@ -28,6 +29,7 @@
 
 #include "gct-batch.h"
 #include "gct-duration.h"
+#include "gct-palette.h"
 #include "gct-strength.h"
 #include "gct-translate.h"
 #include "image-io.h"
@@ -36,7 +38,7 @@ static int ngf = 64, n_blocks = 9, threads, tile_size, jobs = 1;
 static gboolean exact, untrained, overwrite;
 static gint64 seed = 1, noise_seed;
 static char *device, *outdir, *format, *shard;
-static double strength = 1;
+static double strength = 1, palette = 1;
 
 /* The generator and how to run it; one image at a time goes through it. */
 typedef struct
@@ -45,6 +47,7 @@ typedef struct
   GcutBackend *backend;
   GMutex lock;
   gboolean blend; /* --strength by pixels */
+  float *palette; /* the model's (gcp_model_palette); NULL: none */
 } Translator;
 
 static GcutNetwork *
@@ -88,8 +91,9 @@ at_strength (GcpModel *model, const char *name, gboolean *blend)
   return gcp_model_steal_generator (model);
 }
 
+/* The model's generator at --strength, and a copy of its palette. */
 static GcutNetwork *
-load_generator (const char *name_or_path, gboolean *blend, GError **error)
+load_generator (const char *name_or_path, gboolean *blend, float **levels, GError **error)
 {
   /* A file in the current folder is meant even without a '/'. */
   g_autofree char *name
@@ -98,12 +102,17 @@ load_generator (const char *name_or_path, gboolean *blend, GError **error)
             : g_strdup (name_or_path);
   g_autoptr (GcpModel) model = gcp_model_load (name, error);
 
-  return model ? at_strength (model, name, blend) : NULL;
+  if (!model)
+    return NULL;
+  if (gcp_model_palette (model))
+    *levels
+        = g_memdup2 (gcp_model_palette (model), 3 * GCP_PALETTE_LEVELS * sizeof **levels);
+  return at_strength (model, name, blend);
 }
 
-/* The translation of image, at --strength. */
+/* The generator's result at --strength, in place. */
 static gboolean
-translate (Translator *t, GctImage *image, gsize *arena, GError **error)
+run_generator (Translator *t, GctImage *image, gsize *arena, GError **error)
 {
   gsize bytes = (gsize)image->width * image->height * 4 * sizeof (float);
   g_autofree float *input = NULL;
@@ -129,6 +138,16 @@ translate (Translator *t, GctImage *image, gsize *arena, GError **error)
     gct_strength_blend (input, image->rgba, (gsize)image->width * image->height,
                         strength);
   return ok;
+}
+
+/* The translation of image, at --strength, then --palette. */
+static gboolean
+translate (Translator *t, GctImage *image, gsize *arena, GError **error)
+{
+  if (!run_generator (t, image, arena, error))
+    return FALSE;
+  gct_palette_match_image (t->palette, image, palette);
+  return TRUE;
 }
 
 static gboolean
@@ -446,6 +465,11 @@ main (int argc, char **argv)
       "model fine-tuned from a base interpolates its weights with the base's, "
       "others blend their result with the input",
       "S" },
+    { "palette", 0, 0, G_OPTION_ARG_DOUBLE, &palette,
+      "How far the result takes the painting's tones and colours, 0 to 1 (default "
+      "1), for a model trained with a palette (recipes quick and balanced); then "
+      "even --strength 0 recolours",
+      "P" },
     { "ngf", 0, 0, G_OPTION_ARG_INT, &ngf, "With --untrained: width (default 64)", "N" },
     { "n-blocks", 0, 0, G_OPTION_ARG_INT, &n_blocks,
       "With --untrained: residual blocks (default 9)", "N" },
@@ -504,9 +528,9 @@ main (int argc, char **argv)
       g_printerr ("gcut-translate: --ngf must be 1…512 and --n-blocks 0…32\n");
       return 2;
     }
-  if (!(strength >= 0 && strength <= 1))
+  if (!(strength >= 0 && strength <= 1 && palette >= 0 && palette <= 1))
     {
-      g_printerr ("gcut-translate: --strength must be in [0, 1]\n");
+      g_printerr ("gcut-translate: --strength and --palette must be in [0, 1]\n");
       return 2;
     }
   model = untrained ? NULL : argv[1];
@@ -519,7 +543,8 @@ main (int argc, char **argv)
     }
   gcut_backend_set_threads (t.backend, threads);
   t.blend = strength < 1;
-  t.G = untrained ? untrained_generator (&error) : load_generator (model, &t.blend, &error);
+  t.G = untrained ? untrained_generator (&error)
+                  : load_generator (model, &t.blend, &t.palette, &error);
   if (!t.G)
     {
       g_printerr ("gcut-translate: %s\n", error->message);
@@ -531,6 +556,7 @@ main (int argc, char **argv)
   status = outdir ? translate_batch (&t, model, argv + first, argc - first)
                   : translate_one (&t, model, argv[first], argv[first + 1]);
   gcut_network_free (t.G);
+  g_free (t.palette);
   g_mutex_clear (&t.lock);
   gegl_exit ();
   return status;

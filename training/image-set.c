@@ -169,6 +169,7 @@ struct _GctSetSampler
   guint n;
   int crop;
   char *sha256;
+  GctHistogram *histogram; /* of every image's pixels */
 };
 
 void
@@ -183,6 +184,7 @@ gct_set_sampler_free (GctSetSampler *s)
     }
   g_free (s->images);
   g_free (s->sha256);
+  gct_histogram_free (s->histogram);
   g_free (s);
 }
 
@@ -200,6 +202,7 @@ gct_set_sampler_new (const GctImageSet *set, const GctSamplingConfig *config,
     }
   s->images = g_new0 (Image, n);
   s->crop = config->crop_size;
+  s->histogram = gct_histogram_new ();
   for (guint i = 0; i < n; i++, s->n++)
     {
       const Entry *e = &g_array_index (set->entries, Entry, i);
@@ -209,7 +212,8 @@ gct_set_sampler_new (const GctImageSet *set, const GctSamplingConfig *config,
       g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
       Image *im = &s->images[i];
 
-      if (!image || !(im->sampler = gct_sampler_new (image, config, sum, error)))
+      if (!image
+          || !(im->sampler = gct_sampler_new (image, config, sum, s->histogram, error)))
         return NULL;
       im->width = gct_image_reader_width (image);
       im->height = gct_image_reader_height (image);
@@ -266,4 +270,10 @@ const char *
 gct_set_sampler_sha256 (const GctSetSampler *s)
 {
   return s->sha256;
+}
+
+gboolean
+gct_set_sampler_palette (const GctSetSampler *s, float *levels)
+{
+  return gct_histogram_palette (s->histogram, levels);
 }

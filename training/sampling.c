@@ -88,10 +88,10 @@ to_rgb (const float *rgba, gsize n, float *rgb)
 /* Reads image into rgb, dw × dh pixels: as it is when that is its size, else
  * resized (bicubic) as it is read, a strip of rows at a time, so that only
  * the strip and the resize's few rows are held besides rgb.  digest, when
- * not NULL, receives the image's R'G'B'A float rows. */
+ * not NULL, receives the image's R'G'B'A float rows, histogram its pixels. */
 static gboolean
-read_rgb (GctImageReader *image, int dw, int dh, GChecksum *digest, float *rgb,
-          GError **error)
+read_rgb (GctImageReader *image, int dw, int dh, GChecksum *digest,
+          GctHistogram *histogram, float *rgb, GError **error)
 {
   const int w = gct_image_reader_width (image), h = gct_image_reader_height (image);
   /* About 4 MB of R'G'B'A float per strip. */
@@ -114,6 +114,8 @@ read_rgb (GctImageReader *image, int dw, int dh, GChecksum *digest, float *rgb,
       if (digest)
         g_checksum_update (digest, (const guchar *)strip,
                            (gsize)n * w * 4 * sizeof (float));
+      if (histogram)
+        gct_histogram_add (histogram, strip, (gsize)n * w);
       if (same)
         to_rgb (strip, (gsize)n * w, rgb + (gsize)y * w * 3);
       else
@@ -168,7 +170,7 @@ zoom_setup (GctSampler *s, GError **error)
 
 GctSampler *
 gct_sampler_new (GctImageReader *image, const GctSamplingConfig *config,
-                 GChecksum *digest, GError **error)
+                 GChecksum *digest, GctHistogram *histogram, GError **error)
 {
   const GctSamplingConfig *c = config;
   g_autoptr (GctSampler) s = NULL;
@@ -217,7 +219,7 @@ gct_sampler_new (GctImageReader *image, const GctSamplingConfig *config,
   s->rgb = g_try_new (float, (gsize)s->width * s->height * 3);
   if (!s->rgb)
     no_memory (error, "its working copy");
-  if (!s->rgb || !read_rgb (image, s->width, s->height, digest, s->rgb, error)
+  if (!s->rgb || !read_rgb (image, s->width, s->height, digest, histogram, s->rgb, error)
       || (c->mode == GCT_SAMPLING_ZOOM_CROPS && !zoom_setup (s, error)))
     {
       g_prefix_error (error, "%s, %d×%d pixels, sampled at %d×%d: ",

@@ -42,7 +42,8 @@ gct_trainer_training_json (GctTrainer *t)
   return gcp_training_record_to_json (&rec);
 }
 
-/* A writer with G, the recipe, the training record and the base record. */
+/* A writer with G, the recipe, the training record, the base record and the
+ * palette. */
 static GcpSafetensorsWriter *
 model_writer (GctTrainer *t)
 {
@@ -51,6 +52,7 @@ model_writer (GctTrainer *t)
   GcpSafetensorsWriter *w
       = gcp_model_writer_new (t->G, &t->recipe->generator, recipe, training);
   gcp_model_writer_set_base (w, gct_trainer_base (t, NULL));
+  gcp_model_writer_set_palette (w, gct_trainer_palette (t));
   return w;
 }
 

@@ -229,6 +229,7 @@ gct_trainer_make (const GcpRecipe *recipe, const GctImageSet *content,
 
   if (!make_samplers (t, content, style, error))
     return NULL;
+  t->has_palette = r->palette && t->sy && gct_set_sampler_palette (t->sy, t->palette);
 
   /* Only the networks the losses use: D for the GAN loss, F for NCE and SRC. */
   t->G = gcp_generator_new (&r->generator, error);
@@ -448,6 +449,11 @@ gct_trainer_base (const GctTrainer *t, gboolean *heads_from_base)
   if (heads_from_base)
     *heads_from_base = t->heads_from_base;
   return t->base.name ? &t->base : NULL;
+}
+const float *
+gct_trainer_palette (const GctTrainer *t)
+{
+  return t->has_palette ? t->palette : NULL;
 }
 gint64
 gct_trainer_step_count (const GctTrainer *t)

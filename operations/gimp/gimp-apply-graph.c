@@ -5,10 +5,10 @@
 #include "gimp-apply-graph.h"
 
 gboolean
-gcut_apply_has_strength (void)
+gcut_apply_has (const char *setting)
 {
   return gegl_has_operation (GCUT_OP_TRANSLATE)
-         && gegl_operation_find_property (GCUT_OP_TRANSLATE, "strength") != NULL;
+         && gegl_operation_find_property (GCUT_OP_TRANSLATE, setting) != NULL;
 }
 
 /* The op's device property is an enum; the plug-ins take its nick. */
@@ -47,7 +47,13 @@ check_settings (const GcutApplySettings *s, int *device, GError **error)
                    _ ("The strength must be from 0 to 1, not %g"), s->strength);
       return FALSE;
     }
-  if (s->strength != 1.0 && !gcut_apply_has_strength ())
+  if (!(s->palette >= 0.0 && s->palette <= 1.0))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _ ("The painting's colours must be from 0 to 1, not %g"), s->palette);
+      return FALSE;
+    }
+  if (s->strength != 1.0 && !gcut_apply_has ("strength"))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                            _ ("The installed gcut:translate has no strength setting: "
@@ -98,8 +104,11 @@ gcut_apply_buffers (GeglBuffer *source, GeglBuffer *dest,
   translate = gegl_node_new_child (graph, "operation", GCUT_OP_TRANSLATE, "model",
                                    settings->model, "device", device, "tile-size",
                                    settings->tile_size, NULL);
-  if (gcut_apply_has_strength ())
+  if (gcut_apply_has ("strength"))
     gegl_node_set (translate, "strength", settings->strength, NULL);
+  /* An older op has no palette: it applies the network's colours. */
+  if (gcut_apply_has ("palette"))
+    gegl_node_set (translate, "palette", settings->palette, NULL);
   output = gegl_node_new_child (graph, "operation", "gegl:write-buffer", "buffer", dest,
                                 NULL);
   gegl_node_link_many (input, translate, output, NULL);

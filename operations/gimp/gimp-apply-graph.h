@@ -15,11 +15,13 @@ typedef struct
   const char *device; /* "auto", "cpu", "cuda" */
   int tile_size;      /* 0: automatic */
   double strength;    /* 0 to 1: how much of the translation shows */
+  double palette;     /* 0 to 1: how far it takes the painting's colours */
 } GcutApplySettings;
 
-/* Whether the installed gcut:translate has a strength property (later
- * versions): without it, only full strength can be applied. */
-gboolean gcut_apply_has_strength (void);
+/* Whether the installed gcut:translate has the property setting ("strength",
+ * "palette": later versions).  Without it, only the op's own behaviour can
+ * be had: full strength, the network's colours. */
+gboolean gcut_apply_has (const char *setting);
 
 /* Runs gcut:translate with settings over the whole of source into dest;
  * progress (may be NULL) receives 0 to 1.  Fails, with the op's reason, when

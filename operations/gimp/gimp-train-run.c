@@ -13,6 +13,7 @@
 #include <gcp/gcp-safetensors.h>
 
 #include "gct-duration.h"
+#include "gct-palette.h"
 #include "gct-translate.h"
 #include "gimp-train-run.h"
 
@@ -180,11 +181,14 @@ on_progress (const GctProgress *p, gpointer data)
       if (snapshot)
         memcpy (snapshot->rgba, run->thumb->rgba,
                 (gsize)run->thumb->width * run->thumb->height * 4 * sizeof (float));
-      /* A failed preview only leaves the previous one showing. */
+      /* A failed preview only leaves the previous one showing; a good one has
+       * the palette the new layer will have. */
       if (snapshot
           && !gct_translate_image (gct_trainer_generator (run->trainer), run->backend,
                                    run->precision, snapshot, 0, 0, NULL, &error))
         g_clear_pointer (&snapshot, gct_image_free);
+      if (snapshot)
+        gct_palette_match_image (gct_trainer_palette (run->trainer), snapshot, 1.0);
     }
 
   g_mutex_lock (&run->lock);

@@ -8,11 +8,28 @@
 /* The op's device nicks, in the order of the combo box. */
 static const char *const devices[] = { "auto", "cpu", "cuda" };
 
+/* A 0…1 spin button for one of gcut:translate's settings; an older op
+ * without it leaves the op's own behaviour (fallback) and the button off. */
+static GtkWidget *
+unit_spin (const char *setting, double value, double fallback, const char *tooltip)
+{
+  GtkWidget *spin = gtk_spin_button_new_with_range (0.0, 1.0, 0.05);
+  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), 2);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), value);
+  gtk_widget_set_tooltip_text (spin, tooltip);
+  if (!gcut_apply_has (setting))
+    {
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), fallback);
+      gtk_widget_set_sensitive (spin, FALSE);
+    }
+  return spin;
+}
+
 gboolean
 gcut_apply_dialog (GcutApplyValues *values)
 {
   GtkWidget *dialog, *table, *label, *model_row, *model, *device, *tile, *tile_row;
-  GtkWidget *strength;
+  GtkWidget *strength, *palette;
   g_auto (GStrv) models = gcp_model_list ();
   int active = 0;
   gboolean ok;
@@ -26,7 +43,7 @@ gcut_apply_dialog (GcutApplyValues *values)
   gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
   gimp_window_set_transient (GTK_WINDOW (dialog));
 
-  table = gtk_table_new (4, 2, FALSE);
+  table = gtk_table_new (5, 2, FALSE);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_container_set_border_width (GTK_CONTAINER (table), 12);
@@ -43,19 +60,17 @@ gcut_apply_dialog (GcutApplyValues *values)
                                      model_row, 1, FALSE);
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), model);
 
-  strength = gtk_spin_button_new_with_range (0.0, 1.0, 0.05);
-  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (strength), 2);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (strength), values->strength);
-  gtk_widget_set_tooltip_text (strength, _ ("How much of the translation shows: 0 keeps "
-                                            "the image, 1 shows the translation alone"));
-  if (!gcut_apply_has_strength ())
-    {
-      /* An older gcut:translate: full strength only. */
-      gtk_spin_button_set_value (GTK_SPIN_BUTTON (strength), 1.0);
-      gtk_widget_set_sensitive (strength, FALSE);
-    }
-  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, 1, _ ("_Strength:"), 0.0, 0.5,
-                                     strength, 1, TRUE);
+  strength = unit_spin ("strength", values->strength, 1.0,
+                        _ ("How much of the translation shows: 0 keeps the image, 1 "
+                           "shows the translation alone"));
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, 1, _ ("_Strength:"), 0.0, 0.5,
+                             strength, 1, TRUE);
+  palette = unit_spin ("palette", values->palette, 0.0,
+                       _ ("How far the result takes the tones and colours of the "
+                          "painting the model learned (models trained with Quick or "
+                          "Balanced): 1 the painting's, 0 the network's own"));
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, 2, _ ("_Painting's colours:"), 0.0,
+                             0.5, palette, 1, TRUE);
 
   device = gimp_int_combo_box_new (_ ("Automatic"), 0, _ ("CPU"), 1, _ ("CUDA GPU"), 2,
                                    NULL);
@@ -65,7 +80,7 @@ gcut_apply_dialog (GcutApplyValues *values)
   gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (device), active);
   gtk_widget_set_tooltip_text (device, _ ("Where the network runs; Automatic uses a CUDA "
                                           "GPU when there is one"));
-  gimp_table_attach_aligned (GTK_TABLE (table), 0, 2, _ ("_Device:"), 0.0, 0.5, device, 1,
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, 3, _ ("_Device:"), 0.0, 0.5, device, 1,
                              TRUE);
 
   tile_row = gtk_hbox_new (FALSE, 6);
@@ -76,7 +91,7 @@ gcut_apply_dialog (GcutApplyValues *values)
   gtk_box_pack_start (GTK_BOX (tile_row), tile, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (tile_row), gtk_label_new (_ ("pixels (0: automatic)")),
                       FALSE, FALSE, 0);
-  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, 3, _ ("_Tile size:"), 0.0, 0.5,
+  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, 4, _ ("_Tile size:"), 0.0, 0.5,
                                      tile_row, 1, FALSE);
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), tile);
 
@@ -91,6 +106,7 @@ gcut_apply_dialog (GcutApplyValues *values)
       gcut_copy_field (values->device, sizeof values->device, devices[active]);
       values->tile_size = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (tile));
       values->strength = gtk_spin_button_get_value (GTK_SPIN_BUTTON (strength));
+      values->palette = gtk_spin_button_get_value (GTK_SPIN_BUTTON (palette));
     }
   gtk_widget_destroy (dialog);
   return ok;

@@ -16,8 +16,8 @@ gcut_apply_drawable (gint32 drawable, const GcutApplyValues *values, GError **er
 {
   g_autoptr (GeglBuffer) source = gimp_drawable_get_buffer (drawable);
   g_autoptr (GeglBuffer) shadow = gimp_drawable_get_shadow_buffer (drawable);
-  GcutApplySettings settings
-      = { values->model, values->device, values->tile_size, values->strength };
+  GcutApplySettings settings = { values->model, values->device, values->tile_size,
+                                 values->strength, values->palette };
 
   gimp_progress_init_printf (_ ("Contrastive translation (%s)"), values->model);
   if (!gcut_apply_buffers (source, shadow, &settings, on_progress, NULL, error))

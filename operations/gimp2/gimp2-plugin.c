@@ -12,8 +12,11 @@
 
 static const GcutTrainValues train_defaults
     = { .style_drawable = -1, .recipe = GCP_QUALITY_DEFAULT, .model_name = "my-style" };
-static const GcutApplyValues apply_defaults
-    = { .model = "starry-night", .device = "auto", .tile_size = 0, .strength = 1.0 };
+static const GcutApplyValues apply_defaults = { .model = "starry-night",
+                                                .device = "auto",
+                                                .tile_size = 0,
+                                                .strength = 1.0,
+                                                .palette = 1.0 };
 
 gboolean
 gcut_copy_field (char *field, gsize size, const char *src)
@@ -35,7 +38,7 @@ query (void)
     { GIMP_PDB_STRING, "style-file",
       "The style painting's file, when style-drawable is -1" },
     { GIMP_PDB_STRING, "recipe",
-      "How long to train: quick (about 2 minutes), balanced (about 10), best (a GPU); "
+      "How long to train: quick (about 2 minutes), balanced (about 5), best (a GPU); "
       "or any recipe name (cut-cpu, fastcut, cut, hdce-src, monce, ...) or recipe "
       "JSON file; empty: balanced" },
     { GIMP_PDB_INT32, "steps", "Training steps (0: the recipe's)" },

@@ -28,6 +28,7 @@ typedef struct
   char device[16]; /* "auto", "cpu", "cuda" */
   gint32 tile_size;
   double strength; /* the dialog's only: the procedure applies 1 */
+  double palette;  /* the dialog's only: the procedure applies 1 */
 } GcutApplyValues;
 
 /* Copies src (NULL: "") into a fixed-size settings field; FALSE when it does

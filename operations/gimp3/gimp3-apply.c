@@ -45,8 +45,9 @@ run (GimpProcedure *procedure, GimpRunMode mode, GimpImage *image,
         return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
     }
 
-  g_object_get (config, "model", &model, "strength", &settings.strength, "device",
-                &device, "tile-size", &settings.tile_size, NULL);
+  g_object_get (config, "model", &model, "strength", &settings.strength, "palette",
+                &settings.palette, "device", &device, "tile-size", &settings.tile_size,
+                NULL);
   /* Typed in the dialog's entry: without surrounding spaces. */
   settings.model = model ? g_strstrip (model) : "";
   settings.device = device;
@@ -75,6 +76,12 @@ gcut_apply_procedure_new (GimpPlugIn *plug_in)
       procedure, "strength", _ ("St_rength"),
       _ ("How much of the translation shows: 0 keeps the image, 1 shows the "
          "translation alone"),
+      0.0, 1.0, 1.0, G_PARAM_READWRITE);
+  gimp_procedure_add_double_argument (
+      procedure, "palette", _ ("_Painting's colours"),
+      _ ("How far the result takes the tones and colours of the painting the model "
+         "learned (models trained with Quick or Balanced): 1 the painting's, 0 the "
+         "network's own"),
       0.0, 1.0, 1.0, G_PARAM_READWRITE);
   gimp_procedure_add_choice_argument (
       procedure, "device", _ ("_Device"), _ ("Where the network runs"),

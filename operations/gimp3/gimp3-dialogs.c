@@ -56,7 +56,7 @@ gboolean
 gcut_apply_dialog (GimpProcedure *procedure, GimpProcedureConfig *config)
 {
   g_auto (GStrv) models = gcp_model_list ();
-  GtkWidget *dialog, *box, *strength;
+  GtkWidget *dialog, *box, *strength, *palette;
   gboolean ok;
 
   dialog = gimp_procedure_dialog_new (procedure, config,
@@ -64,14 +64,18 @@ gcut_apply_dialog (GimpProcedure *procedure, GimpProcedureConfig *config)
   gimp_procedure_dialog_set_ok_label (GIMP_PROCEDURE_DIALOG (dialog), _ ("_Apply"));
   strength = gimp_procedure_dialog_get_widget (GIMP_PROCEDURE_DIALOG (dialog), "strength",
                                                GIMP_TYPE_SCALE_ENTRY);
-  if (!gcut_apply_has_strength ())
+  palette = gimp_procedure_dialog_get_widget (GIMP_PROCEDURE_DIALOG (dialog), "palette",
+                                              GIMP_TYPE_SCALE_ENTRY);
+  /* An older gcut:translate: full strength and the network's colours only. */
+  if (!gcut_apply_has ("strength"))
     {
-      /* An older gcut:translate: full strength only. */
       g_object_set (config, "strength", 1.0, NULL);
       gtk_widget_set_sensitive (strength, FALSE);
     }
+  gtk_widget_set_sensitive (palette, gcut_apply_has ("palette"));
   box = gimp_procedure_dialog_fill_box (GIMP_PROCEDURE_DIALOG (dialog), "apply-box",
-                                        "strength", "device", "tile-size", NULL);
+                                        "strength", "palette", "device", "tile-size",
+                                        NULL);
   gtk_box_set_spacing (GTK_BOX (box), 6);
   add_name_or_file_row (box, config, "model", _ ("_Model"),
                         _ ("An installed model or a model file trained by gegl-cut"),

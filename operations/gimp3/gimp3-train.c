@@ -65,7 +65,7 @@ add_result_layer (GimpImage *image, GimpDrawable *drawable, const char *model_na
   gimp_item_set_name (GIMP_ITEM (layer), name);
   gimp_image_insert_layer (image, layer, parent, position);
   ok = gcut_apply_drawable (GIMP_DRAWABLE (layer),
-                            &(GcutApplySettings){ path, "auto", 0, 1.0 }, error);
+                            &(GcutApplySettings){ path, "auto", 0, 1.0, 1.0 }, error);
   if (!ok)
     {
       gimp_image_remove_layer (image, layer);
@@ -178,7 +178,7 @@ gcut_train_procedure_new (GimpPlugIn *plug_in)
                                     G_PARAM_READWRITE);
   gimp_procedure_add_choice_argument (
       procedure, "quality", _ ("_Quality"),
-      _ ("How long to train: quick (about 2 minutes), balanced (about 10), best (a GPU)"),
+      _ ("How long to train: quick (about 2 minutes), balanced (about 5), best (a GPU)"),
       quality_choice (), GCP_QUALITY_DEFAULT, G_PARAM_READWRITE);
   gimp_procedure_add_string_argument (
       procedure, "recipe", _ ("_Recipe"),

@@ -339,6 +339,91 @@ def strength_through_xml_graph():
     assert np.array_equal(load(out), a)
 
 
+def palette_recipe():
+    """The tiny recipe, recording the style's palette."""
+    with open(TINY_RECIPE) as f:
+        recipe = json.load(f)
+    recipe["palette"] = True
+    with open(tmp("palette-recipe.json"), "w") as f:
+        json.dump(recipe, f)
+    return tmp("palette-recipe.json")
+
+
+PALETTE_MODEL = make_model("tiny-palette", palette_recipe(), 2)
+
+
+def tensor(path, name):
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        t = header[name]
+        f.seek(8 + n + t["data_offsets"][0])
+        data = f.read(t["data_offsets"][1] - t["data_offsets"][0])
+    return np.frombuffer(data, dtype="<f4").reshape(t["shape"])
+
+
+def ycc(rgb):
+    """BT.601 full-range Y'CbCr of R'G'B' in [0, 1] (gct-palette.h)."""
+    y = rgb @ np.array([0.299, 0.587, 0.114])
+    return np.stack([y, (rgb[..., 2] - y) / 1.772, (rgb[..., 0] - y) / 1.402], -1)
+
+
+@case
+def palette_is_the_paintings_quantiles():
+    """Recorded by a palette recipe only: numpy's quantiles of the painting's
+    Y'CbCr (the trainer reads it whole, decoded by GEGL: PIL's JPEG decoder
+    differs at the extremes), to the histogram's 1/4096 bins."""
+    with open(MODEL, "rb") as f:
+        assert "palette" not in json.loads(f.read(int.from_bytes(f.read(8), "little")))
+    levels = tensor(PALETTE_MODEL, "palette")
+    gegl(os.path.join(SAMPLES, "starry-night.jpg"), "-o", tmp("painting.png"))
+    painting = load(tmp("painting.png"))[..., :3] / 255
+    want = np.quantile(ycc(painting).reshape(-1, 3), np.linspace(0, 1, 256), axis=0).T
+    assert levels.shape == (3, 256)
+    assert np.abs(levels - want).max() <= 1 / 4096, np.abs(levels - want).max()
+
+
+@case
+def palette_moves_output_to_the_painting():
+    """palette=1 (the default) gives the output the painting's tones: its
+    luma's quantiles are the palette's; palette=0 is the network's own
+    output; the op and gcut-translate agree at both; at strength 0 the
+    photo itself is recoloured."""
+    tool = os.path.join(BUILD, "training", "gcut-translate")
+    outs = {}
+    for amount in (0, 1):
+        gegl(FOREST, "-o", tmp(f"pal{amount}.png"), "--", "gcut:translate",
+             f"model={PALETTE_MODEL}", f"palette={amount}")
+        run([tool, "--palette", str(amount), PALETTE_MODEL, FOREST, tmp(f"pal{amount}-tool.png")])
+        outs[amount] = load(tmp(f"pal{amount}.png"))[..., :3]
+        assert np.abs(outs[amount] - load(tmp(f"pal{amount}-tool.png"))[..., :3]).max() <= 1
+    gegl(FOREST, "-o", tmp("pal-default.png"), "--", "gcut:translate", f"model={PALETTE_MODEL}")
+    assert np.array_equal(load(tmp("pal-default.png"))[..., :3], outs[1])
+    # A model without a palette: palette changes nothing.
+    gegl(FOREST, "-o", tmp("nopal.png"), "--", "gcut:translate", f"model={MODEL}", "palette=1")
+    assert np.array_equal(load(tmp("nopal.png")), load(tmp("op.png")))
+    levels = tensor(PALETTE_MODEL, "palette")
+    ranks = np.linspace(0.05, 0.95, 19)
+    got = np.quantile(ycc(outs[1] / 255)[..., 0], ranks)
+    before = np.quantile(ycc(outs[0] / 255)[..., 0], ranks)
+    want = np.interp(ranks, np.linspace(0, 1, 256), levels[0])
+    assert np.abs(got - want).max() < 0.02, (got, want)
+    assert np.abs(before - want).max() > 0.05, "the network already had the tones"
+    gegl(FOREST, "-o", tmp("pal-s0.png"), "--", "gcut:translate", f"model={PALETTE_MODEL}",
+         "strength=0")
+    run([tool, "--strength", "0", PALETTE_MODEL, FOREST, tmp("pal-s0-tool.png")])
+    s0 = load(tmp("pal-s0.png"))[..., :3]
+    assert np.abs(s0 - load(tmp("pal-s0-tool.png"))[..., :3]).max() <= 1
+    assert np.abs(s0 - load(FOREST)[..., :3]).mean() > 5, "strength 0 did not recolour"
+
+
+@case
+def palette_out_of_range_refused():
+    p = run([os.path.join(BUILD, "training", "gcut-translate"), "--palette", "1.5",
+             PALETTE_MODEL, FOREST, tmp("bad.png")], check=False)
+    assert p.returncode == 2 and "--palette" in p.stderr, p.stderr
+
+
 def train_graph(run_on, model_out, content=FOREST):
     return (f'<node operation="gcut:train" run="{str(run_on).lower()}" recipe="{TINY_RECIPE}" '
             f'steps="2" model="{model_out}">'
@@ -381,6 +466,14 @@ def train_on_writes_model_and_translates():
     # The model it wrote gives the same picture through gcut:translate.
     gegl(FOREST, "-o", tmp("train-on-apply.png"), "--", "gcut:translate", f"model={model}")
     assert np.abs(load(tmp("train-on-apply.png")) - out).max() <= 1
+    # With a palette recipe too: gcut:train shows what gcut:translate will.
+    model = tmp("trained-palette.safetensors")
+    xml(train_graph(True, model).replace(TINY_RECIPE, palette_recipe()), tmp("train-pal.png"))
+    gegl(FOREST, "-o", tmp("train-pal-apply.png"), "--", "gcut:translate", f"model={model}")
+    assert np.abs(load(tmp("train-pal-apply.png")) - load(tmp("train-pal.png"))).max() <= 1
+    gegl(FOREST, "-o", tmp("train-pal-p0.png"), "--", "gcut:translate", f"model={model}",
+         "palette=0")
+    assert np.abs(load(tmp("train-pal-p0.png")) - load(tmp("train-pal.png"))).mean() > 2
 
 
 @case

@@ -47,9 +47,9 @@ test_same_as_op (void)
   GeglNode *in, *op, *sink;
   double last = -1.0;
 
-  g_assert_true (gcut_apply_buffers (source, dest,
-                                     &(GcutApplySettings){ model_path, "cpu", 0, 1.0 },
-                                     on_progress, &last, &error));
+  g_assert_true (gcut_apply_buffers (
+      source, dest, &(GcutApplySettings){ model_path, "cpu", 0, 1.0, 1.0 }, on_progress,
+      &last, &error));
   g_assert_no_error (error);
   g_assert_cmpfloat (last, >, 0.0);
 
@@ -87,14 +87,16 @@ expect_error (const GcutApplySettings *settings, const char *what)
 static void
 test_errors (void)
 {
-  expect_error (&(GcutApplySettings){ "does-not-exist", "cpu", 0, 1.0 },
+  expect_error (&(GcutApplySettings){ "does-not-exist", "cpu", 0, 1.0, 1.0 },
                 "does-not-exist");
-  expect_error (&(GcutApplySettings){ model_path, "tpu", 0, 1.0 }, "tpu");
-  expect_error (&(GcutApplySettings){ model_path, "cpu", -5, 1.0 }, "-5");
-  expect_error (&(GcutApplySettings){ model_path, "cpu", 0, 1.5 }, "1.5");
-  expect_error (&(GcutApplySettings){ model_path, "cpu", 0, NAN }, "nan");
-  if (!gcut_apply_has_strength ())
-    expect_error (&(GcutApplySettings){ model_path, "cpu", 0, 0.5 }, "strength");
+  expect_error (&(GcutApplySettings){ model_path, "tpu", 0, 1.0, 1.0 }, "tpu");
+  expect_error (&(GcutApplySettings){ model_path, "cpu", -5, 1.0, 1.0 }, "-5");
+  expect_error (&(GcutApplySettings){ model_path, "cpu", 0, 1.5, 1.0 }, "1.5");
+  expect_error (&(GcutApplySettings){ model_path, "cpu", 0, NAN, 1.0 }, "nan");
+  expect_error (&(GcutApplySettings){ model_path, "cpu", 0, 1.0, -0.5 }, "-0.5");
+  expect_error (&(GcutApplySettings){ model_path, "cpu", 0, 1.0, NAN }, "nan");
+  if (!gcut_apply_has ("strength"))
+    expect_error (&(GcutApplySettings){ model_path, "cpu", 0, 0.5, 1.0 }, "strength");
 }
 
 int

@@ -620,6 +620,95 @@ test_base_hostile (void)
     }
 }
 
+/* A palette: level i of channel c at lo + (i + c) / 400, non-decreasing
+ * and in range. */
+static void
+fill_palette (float *levels)
+{
+  for (int c = 0; c < 3; c++)
+    for (int i = 0; i < GCP_PALETTE_LEVELS; i++)
+      levels[c * GCP_PALETTE_LEVELS + i] = (c ? -0.5f : 0.0f) + (float)(i + c) / 400.0f;
+}
+
+/* A palette round-trips; a model without one has none. */
+static void
+test_palette (void)
+{
+  g_autoptr (GcutNetwork) G = make_generator (&small, 3);
+  float levels[3 * GCP_PALETTE_LEVELS];
+  g_autoptr (GError) error = NULL;
+
+  fill_palette (levels);
+  {
+    g_autoptr (GcpSafetensorsWriter) w = gcp_model_writer_new (G, &small, NULL, NULL);
+    g_autoptr (GBytes) b = save_to_bytes (w);
+    g_autoptr (GcpModel) m = gcp_model_parse (b, &error);
+    g_assert_no_error (error);
+    g_assert_null (gcp_model_palette (m));
+  }
+  {
+    g_autoptr (GcpSafetensorsWriter) w = gcp_model_writer_new (G, &small, NULL, NULL);
+    gcp_model_writer_set_palette (w, levels);
+    g_autoptr (GBytes) b = save_to_bytes (w);
+    g_autoptr (GcpModel) m = gcp_model_parse (b, &error);
+    g_assert_no_error (error);
+    g_assert_cmpmem (gcp_model_palette (m), sizeof levels, levels, sizeof levels);
+  }
+}
+
+/* A palette of the wrong dtype or shape, with a NaN, a level out of its
+ * channel's range or below the one before: refused, naming it. */
+static void
+test_palette_hostile (void)
+{
+  g_autoptr (GcutNetwork) G = make_generator (&small, 3);
+  const gint64 shape[2] = { 3, GCP_PALETTE_LEVELS }, flat[1] = { 3 * GCP_PALETTE_LEVELS };
+  const gint64 short_shape[2] = { 3, GCP_PALETTE_LEVELS - 1 };
+  float good[3 * GCP_PALETTE_LEVELS];
+  struct
+  {
+    int index;
+    float value;
+    const char *part;
+  } bad[] = {
+    { 10, NAN, "Y' level 10" },
+    { GCP_PALETTE_LEVELS + 3, -0.6f, "Cb level 3" },
+    { 3 * GCP_PALETTE_LEVELS - 1, 0.51f, "Cr level 255" },
+    { 100, 0.0f, "Y' level 100" }, /* below level 99 */
+    { 0, INFINITY, "Y' level 0" },
+  };
+
+  fill_palette (good);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      float levels[3 * GCP_PALETTE_LEVELS];
+      g_autoptr (GcpSafetensorsWriter) w = gcp_model_writer_new (G, &small, NULL, NULL);
+      memcpy (levels, good, sizeof levels);
+      levels[bad[i].index] = bad[i].value;
+      gcp_safetensors_writer_add (w, "palette", GCP_DTYPE_F32, 2, shape, levels);
+      g_autoptr (GBytes) b = save_to_bytes (w);
+      expect_refused (b, GCP_ERROR_CORRUPT, bad[i].part);
+    }
+  {
+    g_autoptr (GcpSafetensorsWriter) w = gcp_model_writer_new (G, &small, NULL, NULL);
+    gcp_safetensors_writer_add (w, "palette", GCP_DTYPE_F32, 1, flat, good);
+    g_autoptr (GBytes) b = save_to_bytes (w);
+    expect_refused (b, GCP_ERROR_CORRUPT, "palette");
+  }
+  {
+    g_autoptr (GcpSafetensorsWriter) w = gcp_model_writer_new (G, &small, NULL, NULL);
+    gcp_safetensors_writer_add (w, "palette", GCP_DTYPE_F32, 2, short_shape, good);
+    g_autoptr (GBytes) b = save_to_bytes (w);
+    expect_refused (b, GCP_ERROR_CORRUPT, "palette");
+  }
+  {
+    g_autoptr (GcpSafetensorsWriter) w = gcp_model_writer_new (G, &small, NULL, NULL);
+    gcp_safetensors_writer_add (w, "palette", GCP_DTYPE_I32, 2, shape, good);
+    g_autoptr (GBytes) b = save_to_bytes (w);
+    expect_refused (b, GCP_ERROR_CORRUPT, "palette");
+  }
+}
+
 /* A base file for the lookups: G of seed, optionally of another config. */
 static char *
 save_base (const char *dir, const char *name, const GcpGeneratorConfig *c, guint64 seed)
@@ -722,6 +811,8 @@ main (int argc, char **argv)
   g_test_add_func ("/model-file/nan", test_nan);
   g_test_add_func ("/model-file/tensors", test_tensors);
   g_test_add_func ("/model-file/find", test_find);
+  g_test_add_func ("/model-file/palette", test_palette);
+  g_test_add_func ("/model-file/palette-hostile", test_palette_hostile);
   g_test_add_func ("/model-file/many-tensors-memory", test_many_tensors_memory);
   g_test_add_func ("/model-file/tensor-count", test_tensor_count);
   g_test_add_func ("/model-file/unknown-name", test_unknown_name);

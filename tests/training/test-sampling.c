@@ -162,7 +162,7 @@ sampler_new (const GctImage *image, const GctSamplingConfig *config, GError **er
 {
   g_autoptr (GctImageReader) reader
       = gct_image_reader_new_for_image (image, "test image");
-  return gct_sampler_new (reader, config, NULL, error);
+  return gct_sampler_new (reader, config, NULL, NULL, error);
 }
 
 static void
@@ -360,7 +360,7 @@ test_large_image (void)
       int rows_read = 0, crop = modes[m].crop_size;
       g_autoptr (GctImageReader) reader
           = gct_image_reader_new (LARGE, LARGE, "large", read_large, &rows_read, NULL);
-      g_autoptr (GctSampler) s = gct_sampler_new (reader, &modes[m], NULL, &error);
+      g_autoptr (GctSampler) s = gct_sampler_new (reader, &modes[m], NULL, NULL, &error);
       GctRng rng;
 
       g_assert_no_error (error);

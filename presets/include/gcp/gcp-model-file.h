@@ -20,6 +20,8 @@
  *                  its name (the file name without ".safetensors") and the
  *                  SHA-256 of its file's bytes, so that a front door can find
  *                  it again and interpolate between the two (style strength)
+ * and, in a model trained with the recipe's palette on, the tensor "palette"
+ * (F32, [3, GCP_PALETTE_LEVELS]): the painting's palette (gct-palette.h).
  *
  * The reader checks, before copying any weight: the format string, the
  * architecture (parsed strictly), that "recipe", "training" and "source"
@@ -27,7 +29,8 @@
  * exactly those two strings (a name of at most 255 bytes without '/' or
  * control characters, 64 lowercase hex digits), that the file holds exactly
  * G's tensors under "G." with
- * the shapes the architecture implies, and that every weight is finite.
+ * the shapes the architecture implies, that every weight is finite, and that
+ * a palette has its shape and holds finite, non-decreasing levels in range.
  * Nothing a file holds can make it abort or allocate more than the file's
  * tensors imply.
  */
@@ -67,6 +70,12 @@ typedef struct
 
 /* The model's base; NULL for a model trained from random weights. */
 const GcpBaseRecord *gcp_model_base (const GcpModel *model);
+
+/* Quantiles per channel of a palette (see "palette" above). */
+#define GCP_PALETTE_LEVELS 256
+/* The model's palette, 3 × GCP_PALETTE_LEVELS floats (Y', Cb, Cr); NULL for a
+ * model without one. */
+const float *gcp_model_palette (const GcpModel *model);
 /* {"name": …, "sha256": …} */
 char *gcp_base_record_to_json (const GcpBaseRecord *base);
 /* The SHA-256 of the bytes of the model's file, lowercase hex (newly allocated). */
@@ -138,6 +147,9 @@ GcpSafetensorsWriter *gcp_model_writer_new (GcutNetwork *G,
                                             const char *training_json);
 /* Records a fine-tuned model's base in the writer's metadata (NULL: none). */
 void gcp_model_writer_set_base (GcpSafetensorsWriter *writer, const GcpBaseRecord *base);
+/* Adds the palette levels (3 × GCP_PALETTE_LEVELS floats, kept by reference
+ * until the writer saves); NULL adds none. */
+void gcp_model_writer_set_palette (GcpSafetensorsWriter *writer, const float *levels);
 /* The common case in one call: G (and D, F when not NULL). */
 gboolean gcp_model_save (const char *path, GcutNetwork *G,
                          const GcpGeneratorConfig *architecture, const char *recipe_json,

@@ -110,7 +110,8 @@ typedef struct
   char *description;
   gint64 seed;
   GcpPrecision precision;
-  char *init; /* the base model to fine-tune (name or path); NULL or "": none */
+  char *init;       /* the base model to fine-tune (name or path); NULL or "": none */
+  gboolean palette; /* record the style images' palette in the model */
 
   GcpGeneratorConfig generator;
   struct
