@@ -3,6 +3,7 @@
 
     /usr/bin/python3 bench/quality/benchmark.py [--quick | --pairs P,P...]
         [--steps N] [--threads 2] [--seed N] [--extra-train-args "..."]
+        [--translate-args "..."]
         [--tag T] [--model-dir DIR | --skip-train] [--results DIR]
         [--build build] [--gmic gmic | --no-gmic] [RECIPE ...]
 
@@ -16,7 +17,8 @@ bench/quality/images (photos at a 512-pixel short side, paintings at most 512):
    repeatable), its wall and CPU time recorded;
 2. for each RECIPE (a name in presets/recipes or a JSON file): gcut-train on
    (photo, painting) with --device cpu --threads N (the recipe decides its own
-   crop and resize), then gcut-translate of the photo; the training's wall
+   crop and resize), then gcut-translate of the photo (with --translate-args,
+   e.g. "--strength 0.5 --palette 1"); the training's wall
    time, its CPU time (user + system of the process, all threads) and the
    1-minute load average before and after are recorded. With --model-dir DIR
    the models DIR/PAIR/model.safetensors are translated instead of trained
@@ -197,8 +199,9 @@ def reused_model(model_dir, pair, pair_dir):
 def translate(args, pair, pair_dir):
     """gcut-translate of the photo with the pair's model; output path, record."""
     out = os.path.join(pair_dir, "out.png")
-    m = run_logged([tool(args.build, "gcut-translate"), "--threads", str(args.threads),
-                    os.path.join(pair_dir, "model.safetensors"), pair.photo_path, out],
+    m = run_logged([tool(args.build, "gcut-translate"), "--threads", str(args.threads)]
+                   + shlex.split(args.translate_args)
+                   + [os.path.join(pair_dir, "model.safetensors"), pair.photo_path, out],
                    os.path.join(pair_dir, "translate.log"))
     return out, {"wall_s": m.wall_s, "cpu_s": m.cpu_s}
 
@@ -294,6 +297,7 @@ def run_info(args):
             "cpus": os.cpu_count(), "machine": platform.machine(),
             "threads": args.threads, "steps": args.steps, "seed": args.seed,
             "extra_train_args": args.extra_train_args,
+            "translate_args": args.translate_args,
             "metrics": {"swd": metrics.SWD_ARGS, "colour_samples": metrics.COLOUR_SAMPLES}}
 
 
@@ -344,6 +348,8 @@ def header(info):
         extra += ", --seed %d" % info["seed"]
     if info["extra_train_args"]:
         extra += ", gcut-train %s" % info["extra_train_args"]
+    if info.get("translate_args"):
+        extra += ", gcut-translate %s" % info["translate_args"]
     return ("Run %s at commit %s, %s CPUs, --threads %d%s. Wall s and CPU s: training "
             "(recipes) or the whole filter (G'MIC, on %d thread); load: 1-minute load "
             "average before→after.\n" % (info["date"], info["commit"], info["cpus"],
@@ -403,6 +409,8 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=None, help="training seed override")
     p.add_argument("--extra-train-args", default="",
                    help="more gcut-train arguments, one shell-quoted string")
+    p.add_argument("--translate-args", default="",
+                   help="more gcut-translate arguments, one shell-quoted string")
     p.add_argument("--tag", default="", help="suffix of the run's folder name")
     p.add_argument("--model-dir", help="translate DIR/PAIR/model.safetensors, no training")
     p.add_argument("--skip-train", action="store_true",

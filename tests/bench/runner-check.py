@@ -12,7 +12,9 @@ gmic) and 2 training steps of RECIPE (tests/training/tiny-recipe.json):
    400 KB);
 2. --skip-train translates the same model again, trains nothing and gives
    the same scores;
-3. a missing gmic stops the run before any work, naming the Debian package;
+3. --translate-args reach gcut-translate ("--strength 0" gives the photo's
+   own scores) and are recorded;
+4. a missing gmic stops the run before any work, naming the Debian package;
    an unknown pair name is refused with the list of pairs.
 
 Exit 0 on success, 1 on a failed check, 77 if numpy or Pillow is missing.
@@ -84,6 +86,15 @@ def main(argv):
               and os.stat(model).st_mtime_ns == before,
               "--skip-train trains nothing and keeps the model")
         check(rescored["scores"] == ours["scores"], "--skip-train gives the same scores")
+
+        weak = bench(build, results, "--skip-train", "--translate-args", "--strength 0",
+                     recipe)
+        with open(os.path.join(folder, "results.json")) as f:
+            weak_run = json.load(f)
+        weak_scores = weak_run["pairs"][0]["methods"][name]["scores"]
+        check(weak.returncode == 0 and weak_run["run"]["translate_args"] == "--strength 0"
+              and weak_scores["ssim"] > 0.999 and weak_scores["ssim"] > ours["scores"]["ssim"],
+              "--translate-args reach gcut-translate and are recorded")
 
         missing = subprocess.run([sys.executable, BENCHMARK, "--gmic", "/nonexistent/gmic",
                                   "--results", results, recipe], stdout=subprocess.PIPE,
