@@ -15,6 +15,9 @@ side matches the content's, the scale the output is compared at), then checks:
    bench/quality/swd.py (Laplacian pyramid, 4 levels, 4096 7x7 patches per
    level, Karras's per-set normalization, seed 0).
 
+3. the photo's structure is kept: SSIM(output, content) >= 0.22 and the
+   correlation of their edges (bench/quality/metrics.py) >= 0.12.
+
 Only the coarsest level, because the finer ones measure brush texture that
 300 steps of a tiny model do not learn: its output is blurrier than the photo,
 and those levels rise in every run. Measured over fourteen runs (seeds 1-5
@@ -24,8 +27,13 @@ whole-pyramid mean, 238.5 for the input, scattered from 174 to 251 and so
 could not tell a run that learned from one that did not. After 1 or 20 steps
 the coarsest level rises to 762 and 782.
 
-Both checks can fail: --steps 1 (an essentially untrained generator) fails
-both, which is how the test was shown to bite. Exit 0 on success, 1 on a
+Check 3's bounds lie between what this recipe keeps and a texture soup: over
+seeds 1, 2, 3, 5 and the recipe's own, SSIM 0.30-0.51 and edge r 0.22-0.26;
+the same 300 steps without the contrastive loss (losses.nce.weight 0: the
+GAN alone) gave SSIM 0.195 and edge r 0.036, and fail it.
+
+Checks 1 and 2 fail with --steps 1 (an essentially untrained generator), and
+check 3 without the contrastive loss, which is how the test was shown to bite. Exit 0 on success, 1 on a
 failed check, 77 (meson's "skip") if numpy or Pillow is missing.
 """
 import os
@@ -37,7 +45,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "bench"))
 
 try:
-    from quality import images, safetensors, swd
+    from quality import images, metrics, safetensors, swd
 except ImportError as e:  # numpy / Pillow missing: not this test's concern
     print("SKIP: %s" % e)
     sys.exit(77)
@@ -46,6 +54,8 @@ WINDOW = 50           # steps averaged at each end of the NCE curve
 NCE_DROP = 0.8        # the late mean must be below this fraction of the early one
 SWD_DROP = 0.75       # the output's coarsest-level SWD must be below this x the input's
 SWD_ARGS = {"levels": 4, "patches": 4096, "seed": 0}
+SSIM_MIN = 0.22       # the output's SSIM to the content must be at least this,
+EDGE_MIN = 0.12       # and the correlation of their edges (metrics.py)
 
 
 def run(cmd, what):
@@ -65,7 +75,10 @@ def fail(message):
 
 def check_nce_falls(ckpt):
     """Check 1; returns the early and late means for the log."""
-    nce = safetensors.loss_history(ckpt)["NCE_X"]
+    history = safetensors.loss_history(ckpt)
+    if "NCE_X" not in history:
+        fail("the run recorded no contrastive loss (NCE_X)")
+    nce = history["NCE_X"]
     n = min(WINDOW, len(nce) // 2)
     early = nce[:n].mean() if n else float("nan")
     late = nce[-n:].mean() if n else float("nan")
@@ -88,6 +101,17 @@ def check_swd_drops(content, output, style):
              "input's (SWD)" % SWD_DROP)
 
 
+def check_structure_kept(content, output):
+    """Check 3."""
+    c, o = images.load_rgb(content), images.load_rgb(output)
+    ssim = metrics.ssim_gray(metrics.luminance(o), metrics.luminance(c))
+    edge = metrics.edge_correlation(o, c)
+    print("structure: SSIM %.3f (at least %.2f), edge r %.3f (at least %.2f)"
+          % (ssim, SSIM_MIN, edge, EDGE_MIN))
+    if not (ssim >= SSIM_MIN and edge >= EDGE_MIN):
+        fail("the output lost the photo's structure")
+
+
 def main(argv):
     if len(argv) not in (6, 8) or (len(argv) == 8 and argv[6] != "--steps"):
         sys.exit(__doc__)
@@ -106,7 +130,8 @@ def main(argv):
             "gcut-translate")
         failures = 0
         for check in (lambda: check_nce_falls(os.path.join(d, "m.ckpt.safetensors")),
-                      lambda: check_swd_drops(content, out, style_small)):
+                      lambda: check_swd_drops(content, out, style_small),
+                      lambda: check_structure_kept(content, out)):
             try:
                 check()
             except SystemExit:
