@@ -16,7 +16,7 @@ side matches the content's, the scale the output is compared at), then checks:
    level, Karras's per-set normalization, seed 0).
 
 3. the photo's structure is kept: SSIM(output, content) >= 0.22 and the
-   correlation of their edges (bench/quality/metrics.py) >= 0.12.
+   correlation of their edges (bench/quality/metrics.py) >= 0.10.
 
 Only the coarsest level, because the finer ones measure brush texture that
 300 steps of a tiny model do not learn: its output is blurrier than the photo,
@@ -28,7 +28,9 @@ could not tell a run that learned from one that did not. After 1 or 20 steps
 the coarsest level rises to 762 and 782.
 
 Check 3's bounds lie between what this recipe keeps and a texture soup: over
-seeds 1, 2, 3, 5 and the recipe's own, SSIM 0.30-0.51 and edge r 0.22-0.26;
+seeds 1, 2, 3, 5 and the recipe's own, SSIM 0.30-0.51 and edge r 0.22-0.26
+(Debian 13's build, whose float rounding differs, the recipe's own seed: SSIM
+0.35, edge r 0.17);
 the same 300 steps without the contrastive loss (losses.nce.weight 0: the
 GAN alone) gave SSIM 0.195 and edge r 0.036, and fail it.
 
@@ -55,7 +57,7 @@ NCE_DROP = 0.8        # the late mean must be below this fraction of the early o
 SWD_DROP = 0.75       # the output's coarsest-level SWD must be below this x the input's
 SWD_ARGS = {"levels": 4, "patches": 4096, "seed": 0}
 SSIM_MIN = 0.22       # the output's SSIM to the content must be at least this,
-EDGE_MIN = 0.12       # and the correlation of their edges (metrics.py)
+EDGE_MIN = 0.10       # and the correlation of their edges (metrics.py)
 
 
 def run(cmd, what):
