@@ -46,9 +46,11 @@ const char *const *gct_image_set_skipped (const GctImageSet *set);
 typedef struct _GctSetSampler GctSetSampler;
 
 /* Fails with the first image that cannot be read or sampled (the message
- * names it), or on an empty set. */
+ * names it), or on an empty set.  histogram, when not NULL, receives every
+ * image's pixels as read (gct-palette.h). */
 GctSetSampler *gct_set_sampler_new (const GctImageSet *set,
-                                    const GctSamplingConfig *config, GError **error);
+                                    const GctSamplingConfig *config,
+                                    GctHistogram *histogram, GError **error);
 void gct_set_sampler_free (GctSetSampler *sampler);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GctSetSampler, gct_set_sampler_free)
 /* Fills out, n × 3 × crop × crop floats, with n crops (gct_sampler_sample). */
@@ -60,8 +62,5 @@ void gct_set_sampler_image (const GctSetSampler *sampler, guint i, int *width,
 /* The set's checksum: the image's SHA-256 for one image, else the SHA-256 of
  * the images' checksums, in order, each followed by a newline. */
 const char *gct_set_sampler_sha256 (const GctSetSampler *sampler);
-/* The palette of all the set's pixels, as read (gct-palette.h), into levels
- * (3 × GCP_PALETTE_LEVELS floats); FALSE when no pixel had any alpha. */
-gboolean gct_set_sampler_palette (const GctSetSampler *sampler, float *levels);
 
 G_END_DECLS

@@ -169,7 +169,6 @@ struct _GctSetSampler
   guint n;
   int crop;
   char *sha256;
-  GctHistogram *histogram; /* of every image's pixels */
 };
 
 void
@@ -184,13 +183,12 @@ gct_set_sampler_free (GctSetSampler *s)
     }
   g_free (s->images);
   g_free (s->sha256);
-  gct_histogram_free (s->histogram);
   g_free (s);
 }
 
 GctSetSampler *
 gct_set_sampler_new (const GctImageSet *set, const GctSamplingConfig *config,
-                     GError **error)
+                     GctHistogram *histogram, GError **error)
 {
   g_autoptr (GctSetSampler) s = g_new0 (GctSetSampler, 1);
   guint n = gct_image_set_size (set);
@@ -202,7 +200,6 @@ gct_set_sampler_new (const GctImageSet *set, const GctSamplingConfig *config,
     }
   s->images = g_new0 (Image, n);
   s->crop = config->crop_size;
-  s->histogram = gct_histogram_new ();
   for (guint i = 0; i < n; i++, s->n++)
     {
       const Entry *e = &g_array_index (set->entries, Entry, i);
@@ -213,7 +210,7 @@ gct_set_sampler_new (const GctImageSet *set, const GctSamplingConfig *config,
       Image *im = &s->images[i];
 
       if (!image
-          || !(im->sampler = gct_sampler_new (image, config, sum, s->histogram, error)))
+          || !(im->sampler = gct_sampler_new (image, config, sum, histogram, error)))
         return NULL;
       im->width = gct_image_reader_width (image);
       im->height = gct_image_reader_height (image);
@@ -270,10 +267,4 @@ const char *
 gct_set_sampler_sha256 (const GctSetSampler *s)
 {
   return s->sha256;
-}
-
-gboolean
-gct_set_sampler_palette (const GctSetSampler *s, float *levels)
-{
-  return gct_histogram_palette (s->histogram, levels);
 }

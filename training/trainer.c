@@ -127,7 +127,8 @@ init_network (GcutNetwork *net, guint64 seed)
 
 /* The samplers of the sides the recipe's losses read: content crops for G(x)
  * (GAN, NCE, SRC), style crops for D's real inputs and G(y) (identity NCE,
- * L1).  A side no loss reads is not loaded. */
+ * L1), and the style's palette when the recipe records one.  A side no
+ * loss reads is not loaded. */
 static gboolean
 make_samplers (GctTrainer *t, const GctImageSet *content, const GctImageSet *style,
                GError **error)
@@ -137,6 +138,8 @@ make_samplers (GctTrainer *t, const GctImageSet *content, const GctImageSet *sty
   gboolean need_y = r->gan.weight > 0 || (r->nce.weight > 0 && r->nce.identity)
                     || r->identity_l1.weight > 0;
   GctSamplingConfig sc;
+  /* The recipe's palette: counted while the style images are read. */
+  g_autoptr (GctHistogram) style_pixels = r->palette ? gct_histogram_new () : NULL;
 
   gct_sampling_config_from_recipe (r, &sc);
   if (need_x && (!content || !gct_image_set_size (content)))
@@ -153,16 +156,18 @@ make_samplers (GctTrainer *t, const GctImageSet *content, const GctImageSet *sty
                    "L1 identity), and none were given");
       return FALSE;
     }
-  if (need_x && !(t->sx = gct_set_sampler_new (content, &sc, error)))
+  if (need_x && !(t->sx = gct_set_sampler_new (content, &sc, NULL, error)))
     {
       g_prefix_error (error, "content: ");
       return FALSE;
     }
-  if (need_y && !(t->sy = gct_set_sampler_new (style, &sc, error)))
+  if (need_y && !(t->sy = gct_set_sampler_new (style, &sc, style_pixels, error)))
     {
       g_prefix_error (error, "style: ");
       return FALSE;
     }
+  t->has_palette
+      = need_y && style_pixels && gct_histogram_palette (style_pixels, t->palette);
   return TRUE;
 }
 
@@ -229,7 +234,6 @@ gct_trainer_make (const GcpRecipe *recipe, const GctImageSet *content,
 
   if (!make_samplers (t, content, style, error))
     return NULL;
-  t->has_palette = r->palette && t->sy && gct_set_sampler_palette (t->sy, t->palette);
 
   /* Only the networks the losses use: D for the GAN loss, F for NCE and SRC. */
   t->G = gcp_generator_new (&r->generator, error);

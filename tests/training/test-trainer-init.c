@@ -361,7 +361,7 @@ test_set_sampling (void)
   gct_image_set_add_reader (set, g);
   gct_image_set_add_reader (set, b);
   gct_sampling_config_from_recipe (recipe, &sc);
-  s = gct_set_sampler_new (set, &sc, &error);
+  s = gct_set_sampler_new (set, &sc, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (gct_set_sampler_n_images (s), ==, 3);
   gct_rng_init (&rng, 5, GCT_STREAM_CROPS);
