@@ -4,6 +4,7 @@
 
 #include <glib/gstdio.h>
 #include <gcp/gcp-model-file.h>
+#include <gct-palette.h>
 #include <gct-strength.h>
 
 #include "gcut-ops.h"
@@ -133,9 +134,7 @@ load (const char *path, GError **error)
   G = gcp_model_steal_generator (file);
   model = gcut_ops_model_new (G, load_heads (file, G));
   model->architecture = *gcp_model_architecture (file);
-  if (gcp_model_palette (file))
-    model->palette = g_memdup2 (gcp_model_palette (file),
-                                3 * GCP_PALETTE_LEVELS * sizeof *model->palette);
+  model->palette = gct_palette_copy (gcp_model_palette (file));
   if ((base = gcp_model_base (file)))
     {
       model->base.name = g_strdup (base->name);

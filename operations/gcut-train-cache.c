@@ -3,6 +3,7 @@
 
 #include <gcp/gcp-model-file.h>
 #include <gcp/gcp-network-io.h>
+#include <gct-palette.h>
 
 #include "gcut-train-cache.h"
 
@@ -51,9 +52,7 @@ gcut_train_result_new (GctTrainer *trainer, const char *key, GError **error)
       r->base.name = g_strdup (base->name);
       r->base.sha256 = g_strdup (base->sha256);
     }
-  if (gct_trainer_palette (trainer))
-    r->palette = g_memdup2 (gct_trainer_palette (trainer),
-                            3 * GCP_PALETTE_LEVELS * sizeof *r->palette);
+  r->palette = gct_palette_copy (gct_trainer_palette (trainer));
   return g_steal_pointer (&r);
 }
 

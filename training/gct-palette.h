@@ -22,6 +22,10 @@
 
 G_BEGIN_DECLS
 
+/* A copy of palette levels (3 × GCP_PALETTE_LEVELS floats) to keep beyond
+ * their model; NULL for NULL. */
+float *gct_palette_copy (const float *levels);
+
 /* Counts of the Y'CbCr values of pixels, for ranks and quantiles. */
 typedef struct _GctHistogram GctHistogram;
 

@@ -104,9 +104,7 @@ load_generator (const char *name_or_path, gboolean *blend, float **levels, GErro
 
   if (!model)
     return NULL;
-  if (gcp_model_palette (model))
-    *levels
-        = g_memdup2 (gcp_model_palette (model), 3 * GCP_PALETTE_LEVELS * sizeof **levels);
+  *levels = gct_palette_copy (gcp_model_palette (model));
   return at_strength (model, name, blend);
 }
 

@@ -62,6 +62,12 @@ counts (const float *px)
   return px[3] > 0 && isfinite (px[0]) && isfinite (px[1]) && isfinite (px[2]);
 }
 
+float *
+gct_palette_copy (const float *levels)
+{
+  return levels ? g_memdup2 (levels, 3 * L * sizeof *levels) : NULL;
+}
+
 GctHistogram *
 gct_histogram_new (void)
 {
