@@ -76,10 +76,15 @@ def fine_tune(base, name):
     return path
 
 
-def metadata(path):
+def header(path):
+    """A safetensors file's JSON header, and where its data starts."""
     with open(path, "rb") as f:
         n = int.from_bytes(f.read(8), "little")
-        return json.loads(f.read(n)).get("__metadata__", {})
+        return json.loads(f.read(n)), 8 + n
+
+
+def metadata(path):
+    return header(path)[0].get("__metadata__", {})
 
 
 def sha256(path):
@@ -353,11 +358,10 @@ PALETTE_MODEL = make_model("tiny-palette", palette_recipe(), 2)
 
 
 def tensor(path, name):
+    entries, start = header(path)
+    t = entries[name]
     with open(path, "rb") as f:
-        n = int.from_bytes(f.read(8), "little")
-        header = json.loads(f.read(n))
-        t = header[name]
-        f.seek(8 + n + t["data_offsets"][0])
+        f.seek(start + t["data_offsets"][0])
         data = f.read(t["data_offsets"][1] - t["data_offsets"][0])
     return np.frombuffer(data, dtype="<f4").reshape(t["shape"])
 
@@ -373,8 +377,7 @@ def palette_is_the_paintings_quantiles():
     """Recorded by a palette recipe only: numpy's quantiles of the painting's
     Y'CbCr (the trainer reads it whole, decoded by GEGL: PIL's JPEG decoder
     differs at the extremes), to the histogram's 1/4096 bins."""
-    with open(MODEL, "rb") as f:
-        assert "palette" not in json.loads(f.read(int.from_bytes(f.read(8), "little")))
+    assert "palette" not in header(MODEL)[0]
     levels = tensor(PALETTE_MODEL, "palette")
     gegl(os.path.join(SAMPLES, "starry-night.jpg"), "-o", tmp("painting.png"))
     painting = load(tmp("painting.png"))[..., :3] / 255
